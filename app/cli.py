@@ -1,0 +1,142 @@
+"""The `sitekit` command.
+
+    sitekit                    the GUI (offers the demo site when no account is set up)
+    sitekit --demo …           any command against an in-process demo site
+    sitekit --site FILE …      any command against the site `sitekit sim` described in FILE
+    sitekit sim                run the demo site on loopback, print its endpoints as JSON
+    sitekit tour --out DIR     render every screen with demo data to DIR/<screen>.png
+    sitekit ewelink …          login | configure | logout | devices | switch | watch
+
+Errors exit 1 with the vendor's code and a readable message (or a JSON error object
+with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
+commands that show or render screens, so the vendor commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from app import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sitekit", description=(
+        "Pair, test and tune eWeLink, NEXhome, NXCloud and Nuheat installations on site."))
+    parser.add_argument("--version", action="version", version=f"sitekit {__version__}")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--demo", action="store_true",
+                       help="use an in-process demo site instead of the real clouds")
+    where.add_argument("--site", type=Path, metavar="FILE",
+                       help="use the simulated site described in FILE (the line `sitekit sim` printed)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (secrets masked)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sim = commands.add_parser("sim", help="run the demo site on loopback until interrupted")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=0,
+                     help="first port (default 0: any free ports)")
+
+    tour = commands.add_parser("tour", help="save a PNG of every screen with demo data")
+    tour.add_argument("--out", type=Path, required=True, metavar="DIR")
+
+    ewelink = commands.add_parser("ewelink", help="eWeLink account and devices")
+    actions = ewelink.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    login = actions.add_parser("login", help="sign in (email or phone with country code)")
+    login.add_argument("--region", choices=["cn", "as", "eu", "us"])
+    login.add_argument("--account", help="email, or phone number with country code (+44…)")
+    login.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of standard input")
+    login.add_argument("--json", action="store_true")
+
+    configure = actions.add_parser("configure", help="set the APPID and secret CoolKit issued")
+    configure.add_argument("--appid", required=True)
+    configure.add_argument("--region", choices=["cn", "as", "eu", "us"])
+    configure.add_argument("--appsecret-stdin", action="store_true",
+                           help="read the app secret from standard input instead of a prompt")
+
+    actions.add_parser("logout", help="forget this site's eWeLink tokens")
+
+    devices = actions.add_parser("devices", help="list the account's devices")
+    devices.add_argument("--json", action="store_true")
+
+    switch = actions.add_parser("switch", help="switch a device (or one outlet) on or off")
+    switch.add_argument("device", help="device id or name")
+    switch.add_argument("state", choices=["on", "off"])
+    switch.add_argument("--outlet", type=int, help="channel of a multi-gang switch (0 = first)")
+    switch.add_argument("--json", action="store_true")
+
+    watch = actions.add_parser("watch", help="print live events until interrupted")
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    watch.add_argument("--count", type=int, help="stop after this many device events")
+    watch.add_argument("--seconds", type=float, help="stop after this long")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        from app.core.logs import setup_logging
+
+        setup_logging()
+    try:
+        if args.command is None:
+            return _gui(args)
+        if args.command == "sim":
+            from app.simulators.site import run_sim
+
+            asyncio.run(run_sim(args.host, args.port))
+            return 0
+        if args.command == "tour":
+            return _tour(args.out, demo=args.site is None, site_file=args.site)
+        if args.command == "ewelink":
+            from app.cli_ewelink import run
+
+            return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _gui(args) -> int:
+    from app.ui.application import has_display
+
+    if not has_display():
+        out = _screens_dir()
+        print(f"No display found, so SiteKit is rendering the demo site's screens to {out} instead.",
+              flush=True)
+        return _tour(out, demo=args.site is None, site_file=args.site)
+    from app.ui.application import run_gui
+
+    return run_gui(demo=args.demo, site_file=args.site)
+
+
+def _screens_dir() -> Path:
+    from app.core import paths
+
+    return paths.data_dir() / "screens"
+
+
+def _tour(out: Path, *, demo: bool, site_file: Path | None) -> int:
+    from app.ui.tour import run_tour
+
+    saved = run_tour(out, demo=demo, site_file=site_file)
+    for path in saved:
+        print(path)
+    print(f"Saved {len(saved)} screens to {out.resolve()}", file=sys.stderr)
+    return 0
+
+
+def read_secret(prompt: str, from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return getpass.getpass(prompt)
+
+
+def print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)

@@ -1,0 +1,78 @@
+"""User settings: a TOML file in the user config folder. Never holds secrets.
+
+Settings are a small typed tree; unknown keys in the file are kept as they are so an
+older SiteKit does not erase what a newer one wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from app.core import paths
+
+
+@dataclass
+class EwelinkSettings:
+    region: str = "eu"
+    appid: str = ""
+    # email or phone number (with country code) last used to sign in
+    account: str = ""
+    # Base URL per region, when not the vendor's own ("{region}-api.coolkit.cc:8080").
+    api_overrides: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HttpSettings:
+    timeout_seconds: float = 15.0
+    ca_bundle: str = ""  # a PEM file for sites behind a TLS-inspecting proxy
+
+
+@dataclass
+class Settings:
+    ewelink: EwelinkSettings = field(default_factory=EwelinkSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    temperature_unit: str = "C"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Settings":
+        path = path or paths.settings_file()
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Settings":
+        raw = dict(raw)
+        ewelink = _build(EwelinkSettings, raw.pop("ewelink", {}))
+        http = _build(HttpSettings, raw.pop("http", {}))
+        unit = str(raw.pop("temperature_unit", "C"))
+        return cls(ewelink=ewelink, http=http, temperature_unit=unit, extra=raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.extra)
+        data["ewelink"] = asdict(self.ewelink)
+        data["http"] = asdict(self.http)
+        data["temperature_unit"] = self.temperature_unit
+        return data
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or paths.settings_file()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(tomli_w.dumps(self.to_dict()), encoding="utf-8")
+        os.replace(tmp, path)  # never leave a half-written settings file
+
+
+def _build(kind: type, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        return kind()
+    known = {f.name for f in fields(kind)}
+    return kind(**{k: v for k, v in raw.items() if k in known})

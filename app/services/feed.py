@@ -1,0 +1,71 @@
+"""The one live feed: every source publishes `Event`s here; screens and the CLI subscribe.
+
+Events are kept in a bounded in-memory window for screens and written to SQLite in
+batches, so a burst of device reports costs one transaction, not one per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Callable
+
+from app.core.events import Event
+from app.core.store import EventStore
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Event], None]
+
+
+class Feed:
+    def __init__(self, store: EventStore | None, *, window: int = 2000,
+                 flush_delay: float = 0.25) -> None:
+        self._store = store
+        self._recent: deque[Event] = deque(maxlen=window)
+        self._subscribers: list[Subscriber] = []
+        self._pending: list[Event] = []
+        self._flush_delay = flush_delay
+        self._flush_task: asyncio.Task | None = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def publish(self, event: Event) -> None:
+        self._recent.append(event)
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # one broken screen must not silence the feed for others
+                log.exception("feed subscriber failed")
+        if self._store is not None:
+            self._pending.append(event)
+            if self._flush_task is None or self._flush_task.done():
+                self._flush_task = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    def recent(self, limit: int = 500) -> list[Event]:
+        return list(self._recent)[-limit:]
+
+    async def history(self, limit: int = 500) -> list[Event]:
+        """Persisted events, including those from earlier runs."""
+        await self.flush()
+        return await self._store.recent(limit) if self._store else self.recent(limit)
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._flush_delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch and self._store is not None:
+            try:
+                await self._store.add_many(batch)
+            except Exception:
+                log.exception("could not persist %d events", len(batch))
+
+    async def close(self) -> None:
+        if self._flush_task and not self._flush_task.done():
+            self._flush_task.cancel()
+        await self.flush()

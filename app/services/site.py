@@ -1,0 +1,90 @@
+"""Which eWeLink cloud (and later, which other vendors) SiteKit talks to.
+
+Three kinds of site:
+- the real vendor clouds, with the app id/secret the user set up in Settings;
+- the in-process demo site (`--demo`), started on loopback for this process only;
+- a site file (`--site FILE`): the JSON line `sitekit sim` printed, so a training lab can
+  point every laptop at one simulated site and scripts can drive a running simulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import ConfigError
+from app.core.secrets import SecretStore
+from app.core.settings import Settings
+
+EWELINK_REGIONS = {"cn": "China mainland", "as": "Asia", "eu": "Europe", "us": "Americas"}
+APPSECRET_KEY = "ewelink/appsecret"
+
+
+@dataclass(frozen=True)
+class EwelinkEndpoints:
+    region: str
+    appid: str
+    appsecret: str
+    # base URL per region when not the vendor's own hosts
+    regions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    key: str  # namespaces stored tokens: "real", "demo", "site-<hash>"
+    label: str  # shown in the status bar and the CLI
+    ewelink: EwelinkEndpoints
+    demo_credentials: tuple[str, str, str] | None = None  # (region, account, password)
+    remember_tokens: bool = True  # the demo site forgets everything when it stops
+
+    @property
+    def is_simulated(self) -> bool:
+        return self.demo_credentials is not None
+
+    @classmethod
+    def from_description(cls, description: dict[str, Any], *, key: str, label: str,
+                         remember_tokens: bool = True) -> "SiteProfile":
+        """A profile from the JSON `sitekit sim` prints (and `DemoSite.describe()`)."""
+        try:
+            ew = description["ewelink"]
+            region = str(ew.get("region", "eu"))
+            regions = dict(ew.get("regions") or {region: ew["api"]})
+            endpoints = EwelinkEndpoints(region=region, appid=str(ew["appid"]),
+                                         appsecret=str(ew["appsecret"]), regions=regions)
+            creds = None
+            account = ew.get("email") or ew.get("phone")
+            if account and ew.get("password"):
+                creds = (region, str(account), str(ew["password"]))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"The site description has no usable eWeLink part ({exc}).",
+                              hint="Use the JSON line that `sitekit sim` printed.") from None
+        return cls(key=key, label=label, ewelink=endpoints, demo_credentials=creds,
+                   remember_tokens=remember_tokens)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "SiteProfile":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the site file {path}: {exc.strerror or exc}.",
+                              hint="Check the path; it should hold the line `sitekit sim` printed.") from None
+        line = next((ln for ln in text.splitlines() if ln.strip().startswith("{")), "")
+        try:
+            description = json.loads(line)
+        except ValueError:
+            raise ConfigError(f"The site file {path} does not hold a JSON site description.",
+                              hint="Save the one JSON line `sitekit sim` prints into it.") from None
+        digest = hashlib.sha256(json.dumps(description.get("ewelink", {}), sort_keys=True)
+                                .encode()).hexdigest()[:12]
+        return cls.from_description(description, key=f"site-{digest}", label=f"Site {path.name}")
+
+    @classmethod
+    def real(cls, settings: Settings, secrets: SecretStore) -> "SiteProfile":
+        ew = settings.ewelink
+        endpoints = EwelinkEndpoints(region=ew.region, appid=ew.appid,
+                                     appsecret=secrets.get(APPSECRET_KEY) or "",
+                                     regions=dict(ew.api_overrides))
+        return cls(key="real", label="eWeLink cloud", ewelink=endpoints)
