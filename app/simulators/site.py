@@ -83,23 +83,28 @@ class DemoSite:
 
 
 async def run_sim(host: str = "127.0.0.1", port: int = 0, out: TextIO = sys.stdout) -> None:
-    """Serve a demo site until cancelled (Ctrl-C) or SIGTERM; print its description first."""
+    """Serve a demo site until Ctrl-C, SIGTERM or cancellation; print its description first.
+
+    Ctrl-C and SIGTERM end it cleanly (it returns); where signal handlers cannot be set
+    (Windows, a non-main thread) Ctrl-C arrives as cancellation and still stops the site.
+    """
     site = DemoSite()
     await site.start(host=host, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    terminate_handled = False
-    try:
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        terminate_handled = True
-    except (NotImplementedError, RuntimeError, ValueError):
-        pass  # Windows, or not the main thread: Ctrl-C (cancellation) still stops cleanly
+    handled: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
     try:
         out.write(json.dumps(site.describe()) + "\n")
         out.flush()
         await stop.wait()
     finally:
-        if terminate_handled:
-            loop.remove_signal_handler(signal.SIGTERM)
+        for signum in handled:
+            loop.remove_signal_handler(signum)
         await site.stop()
         log.info("demo site stopped")

@@ -101,12 +101,12 @@ class EwelinkCloudSim:
         self._host = host
         try:
             for index, region in enumerate(REGIONS):
-                runner = web.AppRunner(self._make_app(region), access_log=None)
+                runner = web.AppRunner(self._make_app(region), access_log=None, shutdown_timeout=1.0)
                 self._runners.append(runner)
                 await runner.setup()
                 sock = _listen(host, port + index if port else 0)
                 self._ports[region] = sock.getsockname()[1]
-                await web.SockSite(runner, sock, shutdown_timeout=1.0).start()
+                await web.SockSite(runner, sock).start()
         except BaseException:
             await self.stop()
             raise

@@ -3,8 +3,9 @@
 Handshake: the first frame must be `userOnline` with a valid `at`, the sim's appid and the
 account's user apikey, within `handshake_timeout` seconds; otherwise the reply is
 `{"error":406,"reason":"Authentication Failed","actionName":"userOnline"}` and a close.
-Keep-alive is the text frame `ping` -> `pong`; any frame counts as life, and a socket
-silent for hbInterval * 1.5 s is closed (code 1000, "heartbeat timeout").
+Keep-alive is the text frame `ping` -> `pong`; any frame counts as life (protocol-level
+pings too, as "sent nothing" reads), and a socket silent for hbInterval * 1.5 s is closed
+(code 1000, "heartbeat timeout").
 
 `update` replies (deviceStatus_en.md): 400 bad request / invalid params, 403 not the
 account's device or a foreign apikey, 503 device offline, 504 device unresponsive (after
