@@ -1,0 +1,461 @@
+"""eWeLink (CoolKit v1, "version 8") REST client: sign in, keep tokens fresh, list devices.
+
+Every reply is HTTP 200 with `error` in the JSON body (0 = ok); the codes mean different
+things per call (401 at login is a wrong password, on a Bearer call it is a session that
+someone else's sign-in ended), so errors are mapped here, per call, into the SiteKit error
+family with the vendor's code and message kept.
+
+Secrets (password, app secret, at, rt) never reach a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from app.core.clock import ClockSkew
+from app.core.errors import (AuthError, NetworkError, ProtocolError, RateLimited,
+                             SessionTakenOver, SiteKitError, VendorError)
+from app.core.logs import redact_text
+from app.vendors.ewelink import signing
+from app.vendors.ewelink.models import Device, parse_device
+
+log = logging.getLogger(__name__)
+
+VENDOR = "eWeLink"
+REGIONS = ("cn", "as", "eu", "us")
+# A Date header more than this far from the `ts` we sent explains a 406 by itself.
+CLOCK_RETRY_SECONDS = 60
+
+SESSION_ENDED = ("Your eWeLink session ended: someone signed in to this account elsewhere "
+                 "(eWeLink allows one session per account), or it expired. Sign in again.")
+SESSION_HINT = ("SiteKit does not sign in again by itself, because that would end the other "
+                "session in turn.")
+SIGN_IN_AGAIN = "Sign in to eWeLink again."
+
+
+def default_base_url(region: str) -> str:
+    if region == "cn":
+        return "https://cn-api.coolkit.cn:8080"
+    return f"https://{region}-api.coolkit.cc:8080"
+
+
+@dataclass
+class Tokens:
+    at: str
+    rt: str
+    user_apikey: str
+    region: str
+    account: str
+
+    def __repr__(self) -> str:  # tokens must not end up in logs through a repr
+        return f"Tokens(region={self.region!r}, account={self.account!r}, at=***, rt=***)"
+
+
+class EwelinkClient:
+    def __init__(self, session: aiohttp.ClientSession, *, appid: str, appsecret: str,
+                 region: str = "eu", regions: dict[str, str] | None = None,
+                 clock: ClockSkew | None = None, tokens: Tokens | None = None,
+                 on_tokens: Callable[[Tokens | None], None] | None = None) -> None:
+        self.session = session
+        self.appid = appid
+        self._appsecret = appsecret
+        self.regions = dict(regions or {})
+        self.clock = clock or ClockSkew()
+        self._tokens = tokens
+        self.region = tokens.region if tokens else region
+        self._on_tokens = on_tokens
+        self._refresh_lock = asyncio.Lock()
+        # deviceid -> the apikey the device list gave (the owner's; differs for shared devices)
+        self.device_apikeys: dict[str, str] = {}
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return self._tokens
+
+    def base_url(self, region: str | None = None) -> str:
+        region = region or self.region
+        return (self.regions.get(region) or default_base_url(region)).rstrip("/")
+
+    def forget_tokens(self) -> None:
+        """Drop the session (sign out locally); `on_tokens(None)` tells whoever stores them."""
+        self._set_tokens(None)
+
+    def _set_tokens(self, tokens: Tokens | None) -> None:
+        changed = tokens != self._tokens
+        self._tokens = tokens
+        if tokens is not None:
+            self.region = tokens.region
+        if changed and self._on_tokens is not None:
+            try:
+                self._on_tokens(tokens)
+            except Exception:  # a failing store must not break the sign-in itself
+                log.exception("eWeLink: storing tokens failed")
+
+    def _require_tokens(self) -> Tokens:
+        if self._tokens is None:
+            raise AuthError(VENDOR, None, message="Not signed in to eWeLink.",
+                            hint="Sign in with the account used in the eWeLink app.")
+        return self._tokens
+
+    # -- calls ------------------------------------------------------------------------
+
+    async def login(self, account: str, password: str) -> Tokens:
+        """Sign in; '@' means an email address, anything else a phone number.
+
+        An account that lives in another region answers 301 with that region: we move
+        there and sign in once more, never more (a second 301 is reported, not followed).
+        """
+        account = account.strip()
+        field, value = _account_field(account)
+        start_region = self.region
+        reply = await self._login_once(field, value, password)
+        if reply.get("error") == 301:
+            target = reply.get("region")
+            if target not in REGIONS or target == self.region:
+                raise VendorError(VENDOR, 301, _vendor_msg(reply),
+                                  message=f"eWeLink sent the sign-in to an unknown region "
+                                          f"({target!r}).",
+                                  hint="Pick the account's region by hand and sign in again.")
+            log.info("eWeLink: account lives in region %s, not %s; signing in there",
+                     target, self.region)
+            self.region = target
+            reply = await self._login_once(field, value, password)
+            if reply.get("error") == 301:
+                self.region = start_region
+                raise VendorError(
+                    VENDOR, 301, _vendor_msg(reply),
+                    message=f"eWeLink keeps moving the sign-in between regions "
+                            f"({start_region} → {target} → {reply.get('region')}).",
+                    hint="Pick the account's region by hand; if it persists, report it.")
+        if reply.get("error") != 0:
+            raise self._error(reply, call="login", account_field=field)
+        try:
+            user = reply.get("user") or {}
+            tokens = Tokens(at=str(reply["at"]), rt=str(reply["rt"]),
+                            user_apikey=str(user.get("apikey") or ""),
+                            region=self.region, account=account)
+        except (KeyError, AttributeError, TypeError):
+            raise ProtocolError("eWeLink accepted the sign-in but sent no tokens.",
+                                hint="The service may have changed; try again later.") from None
+        self._set_tokens(tokens)
+        log.info("eWeLink: signed in (region %s)", self.region)
+        return tokens
+
+    async def _login_once(self, field: str, value: str, password: str) -> dict[str, Any]:
+        return await self._call("POST", "/api/user/login", auth="sign",
+                                body={field: value, "password": password})
+
+    async def refresh(self) -> Tokens:
+        """Swap the refresh token for a new at/rt pair (both old ones stop working)."""
+        async with self._refresh_lock:
+            return await self._refresh_locked()
+
+    async def _refresh_locked(self) -> Tokens:
+        tokens = self._require_tokens()
+        reply = await self._call("GET", "/api/user/refresh", auth="sign",
+                                 query={"grantType": "refresh", "rt": tokens.rt})
+        if reply.get("error") != 0:
+            error = self._error(reply, call="refresh")
+            if isinstance(error, AuthError):
+                self._set_tokens(None)
+            raise error
+        if not reply.get("at") or not reply.get("rt"):
+            raise ProtocolError("eWeLink answered the token refresh without tokens.",
+                                hint="Sign in again; if it persists, report it.")
+        fresh = Tokens(at=str(reply["at"]), rt=str(reply["rt"]),
+                       user_apikey=tokens.user_apikey, region=tokens.region,
+                       account=tokens.account)
+        self._set_tokens(fresh)
+        log.info("eWeLink: access token refreshed")
+        return fresh
+
+    async def _refresh_if_still(self, used_at: str) -> None:
+        """Refresh unless another task already did since `used_at` was sent."""
+        async with self._refresh_lock:
+            if self._tokens is not None and self._tokens.at != used_at:
+                return
+            await self._refresh_locked()
+
+    async def devices(self) -> list[Device]:
+        reply = await self._bearer("GET", "/api/user/device", query={"lang": "en"})
+        # v1 wraps the list in `devicelist`; some deployments answer a bare array.
+        raw_list = reply if isinstance(reply, list) else reply.get("devicelist")
+        if raw_list is None and isinstance(reply.get("data"), Mapping):
+            raw_list = reply["data"].get("devicelist")
+        if not isinstance(raw_list, list):
+            if "data" in reply and isinstance(reply.get("data"), str):
+                raise ProtocolError(
+                    "eWeLink sent the device list encrypted, which SiteKit cannot read.",
+                    hint="This app ID gets vendor-only replies; use an app ID for open access.")
+            raise ProtocolError("eWeLink's device list reply has no list of devices.",
+                                hint="The service may have changed; try again later.")
+        devices = [parse_device(item) for item in raw_list if isinstance(item, Mapping)]
+        self.device_apikeys = {d.deviceid: d.apikey for d in devices if d.apikey}
+        return devices
+
+    async def dispatch(self) -> str:
+        """Ask which server holds our websocket; returns its ws:// or wss:// URL."""
+        reply = await self._bearer("POST", "/dispatch/app", body={"accept": "ws"})
+        host = reply.get("domain") or reply.get("IP")
+        port = reply.get("port")
+        if not host or not isinstance(port, (int, str)) or not str(port).isdigit():
+            raise ProtocolError("eWeLink's dispatch reply names no websocket server.",
+                                hint="Try again in a minute.")
+        scheme = "ws" if self.base_url().startswith("http://") else "wss"
+        return f"{scheme}://{host}:{int(port)}/api/ws"
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def _bearer(self, method: str, path: str, *, query: dict | None = None,
+                      body: dict | None = None) -> Any:
+        """A call with `Authorization: Bearer at`; 402 refreshes and retries once."""
+        tokens = self._require_tokens()
+        reply = await self._call(method, path, auth="bearer", query=query, body=body)
+        if _code(reply) == 402:
+            log.info("eWeLink: access token expired; refreshing")
+            await self._refresh_if_still(tokens.at)
+            reply = await self._call(method, path, auth="bearer", query=query, body=body)
+        code = _code(reply)
+        if code not in (0, None):
+            error = self._error(reply, call="bearer")
+            if code == 401:
+                self._set_tokens(None)
+            raise error
+        return reply
+
+    async def _call(self, method: str, path: str, *, auth: str,
+                    query: dict | None = None, body: dict | None = None) -> Any:
+        """One REST call with the common params; retries once when our clock is off."""
+        reply, sent_ts, server_ts, local_ts = await self._send(
+            method, path, auth=auth, query=query, body=body)
+        if (_code(reply) == 406 and server_ts is not None
+                and abs(server_ts - sent_ts) > CLOCK_RETRY_SECONDS):
+            log.warning("eWeLink refused the request and its clock differs from the time we "
+                        "sent by %.0f s; retrying once with the server's time",
+                        server_ts - sent_ts)
+            self.clock.observe(server_ts - local_ts)
+            reply, *_ = await self._send(method, path, auth=auth, query=query, body=body)
+            if _code(reply) == 406:
+                offset = self.clock.offset
+                raise VendorError(
+                    VENDOR, 406, _vendor_msg(reply),
+                    message=f"eWeLink refused the request: the laptop clock is wrong by "
+                            f"{abs(offset):.0f} seconds "
+                            f"({'behind' if offset > 0 else 'ahead of'} the server).",
+                    hint="Set the system clock (turn on automatic time) and try again; "
+                         "also check the app ID and app secret in Settings.")
+        return reply
+
+    async def _send(self, method: str, path: str, *, auth: str, query: dict | None,
+                    body: dict | None) -> tuple[Any, int, float | None, float]:
+        """Send once. Returns the decoded reply, the `ts` we sent, the server's time from
+        its Date header (None without one) and our local time when the reply came."""
+        ts = int(self.clock.now())
+        common = signing.common_params(self.appid, ts)
+        headers = {"Content-Type": "application/json"}
+        url = self.base_url() + path
+        data: bytes | None = None
+        params: dict[str, Any] | None = None
+        if method == "GET":
+            params = {**(query or {}), **common}
+            if auth == "sign":
+                headers["Authorization"] = signing.authorization(
+                    self._appsecret, signing.query_message(params))
+            params = {k: str(v) for k, v in params.items()}
+        else:
+            # Serialised once: the signature covers exactly these bytes.
+            data = signing.body_bytes({**(body or {}), **common})
+            if auth == "sign":
+                headers["Authorization"] = signing.authorization(self._appsecret, data)
+        if auth == "bearer":
+            headers["Authorization"] = "Bearer " + self._require_tokens().at
+        host = urlsplit(url).netloc
+        try:
+            async with self.session.request(method, url, params=params, data=data,
+                                            headers=headers) as response:
+                local_ts = time.time()
+                server_ts = _date_header_time(response.headers.get("Date"))
+                text = await response.text()
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise NetworkError(
+                f"Could not reach eWeLink at {host} ({_describe(exc)}).",
+                hint="Check the internet connection, any proxy or firewall (eWeLink uses "
+                     "port 8080), and that the region is right.") from None
+        reply = _decode(text)
+        if status >= 400 and not (isinstance(reply, dict) and "error" in reply):
+            raise _http_error(status, host, retry_after)
+        if reply is None:
+            raise ProtocolError(f"eWeLink at {host} answered {path} with something that is "
+                                f"not JSON (HTTP {status}).",
+                                hint="A proxy or captive portal may be in the way; open a web "
+                                     "page in a browser to check.")
+        log.debug("eWeLink %s %s -> error %s", method, path, _code(reply))
+        return reply, ts, server_ts, local_ts
+
+    def _error(self, reply: Mapping[str, Any], *, call: str,
+               account_field: str = "email") -> SiteKitError:
+        return vendor_error(reply, call=call, region=self.region, account_field=account_field)
+
+
+# -- error mapping --------------------------------------------------------------------------
+
+def vendor_error(reply: Mapping[str, Any], *, call: str, region: str = "",
+                 account_field: str = "email") -> SiteKitError:
+    """A v1 error reply -> the SiteKit error to raise. `call`: login | refresh | bearer."""
+    code = _code(reply)
+    msg = _vendor_msg(reply)
+    who = "email address" if account_field == "email" else "phone number"
+    if code == 400:
+        return VendorError(VENDOR, 400, msg,
+                           message="eWeLink says a request parameter is missing or wrong.",
+                           hint="This is likely a SiteKit bug or an API change; send the "
+                                "log to support.")
+    if code == 401:
+        if call == "login":
+            return AuthError(VENDOR, 401, msg, message="Wrong email/phone or password.",
+                             hint="Use the account and password that work in the eWeLink app.")
+        # Bearer call or refresh: our token was superseded (another sign-in) or is unknown.
+        return SessionTakenOver(VENDOR, 401, msg, message=SESSION_ENDED, hint=SESSION_HINT)
+    if code == 402:
+        if call == "login":
+            return AuthError(VENDOR, 402, msg,
+                             message="This eWeLink account has not been activated yet.",
+                             hint="Open the activation mail from eWeLink, or finish sign-up "
+                                  "in the eWeLink app, then try again.")
+        return AuthError(VENDOR, 402, msg, message="Your eWeLink sign-in has expired.",
+                         hint=SIGN_IN_AGAIN)
+    if code == 403:
+        return VendorError(VENDOR, 403, msg, message="eWeLink refused access (no permission).",
+                           hint="The app ID may not be allowed to do this, or the device is "
+                                "not shared with this account.")
+    if code == 404:
+        if call == "login":
+            return AuthError(VENDOR, 404, msg,
+                             message=f"No eWeLink account with that {who} in region "
+                                     f"{region or '?'}.",
+                             hint="Check the spelling and the region; the region is where "
+                                  "the account was created.")
+        return VendorError(VENDOR, 404, msg, message="eWeLink could not find what was asked for.",
+                           hint="Refresh the device list and try again.")
+    if code == 406:
+        lowered = msg.lower()
+        if "timestamp" in lowered:
+            text = "eWeLink refused the request because the laptop clock is wrong."
+            hint = "Set the system clock (turn on automatic time) and try again."
+        elif "appid" in lowered:
+            text = "eWeLink does not accept this app ID."
+            hint = ("Check the app ID in Settings; CoolKit revokes app IDs and limits which "
+                    "brands they see.")
+        elif "sign" in lowered:
+            text = "eWeLink rejected the request signature."
+            hint = "Check that the app secret in Settings belongs to the app ID."
+        else:
+            text = "eWeLink refused the app credentials or the request time."
+            hint = "Check the app ID and app secret in Settings and that the laptop clock is right."
+        return VendorError(VENDOR, 406, msg, message=text, hint=hint)
+    if code == 429:
+        return RateLimited(VENDOR, 429, msg, message="eWeLink is limiting how often we call it.",
+                           hint="Wait a few minutes before trying again; repeated sign-ins can "
+                                "get this network blocked for a while.")
+    if code == 500:
+        return VendorError(VENDOR, 500, msg, message="eWeLink had an internal error.",
+                           hint="Try again in a minute.")
+    if code == 503:
+        return VendorError(VENDOR, 503, msg, message="The eWeLink service is unavailable.",
+                           hint="Try again in a few minutes.")
+    if code == 504:
+        return VendorError(VENDOR, 504, msg, message="eWeLink timed out answering.",
+                           hint="Try again in a minute.")
+    if code == 301:
+        return VendorError(VENDOR, 301, msg,
+                           message="eWeLink says the account lives in another region.",
+                           hint="Pick the account's region and sign in again.")
+    return VendorError(VENDOR, code, msg, message="eWeLink reported an unexpected error.",
+                       hint="Try again; if it persists, send the log to support.")
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+def _account_field(account: str) -> tuple[str, str]:
+    if "@" in account:
+        return "email", account
+    # A phone number with its country code; people type spaces and dashes, and often
+    # leave out the '+'.
+    digits = "".join(c for c in account if c.isdigit() or c == "+")
+    if digits and not digits.startswith("+"):
+        digits = "+" + digits
+    return "phoneNumber", digits
+
+
+def _code(reply: Any) -> int | None:
+    if isinstance(reply, Mapping):
+        value = reply.get("error")
+        if isinstance(value, bool):
+            return None
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+    return 0 if isinstance(reply, list) else None
+
+
+def _vendor_msg(reply: Mapping[str, Any]) -> str:
+    for key in ("msg", "reason", "message"):
+        value = reply.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _decode(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) else None
+
+
+def _date_header_time(header: str | None) -> float | None:
+    if not header:
+        return None
+    try:
+        return parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return "no answer in time"
+    text = redact_text(str(exc)) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _http_error(status: int, host: str, retry_after: str | None) -> SiteKitError:
+    if status == 429:
+        try:
+            wait = float(retry_after) if retry_after else None
+        except ValueError:
+            wait = None
+        return RateLimited(VENDOR, 429, "HTTP 429", retry_after=wait,
+                           message="eWeLink is limiting how often we call it.",
+                           hint="Wait a few minutes before trying again.")
+    if status in (502, 503, 504):
+        return NetworkError(f"eWeLink at {host} is not reachable right now (HTTP {status}).",
+                            hint="The service or a proxy in between is down; try again later.")
+    return ProtocolError(f"eWeLink at {host} answered HTTP {status}.",
+                         hint="A proxy may be in the way, or the region URL is wrong.")
+
