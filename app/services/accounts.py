@@ -6,8 +6,10 @@ file and the real cloud never overwrite each other's sign-in.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 
 import aiohttp
@@ -30,11 +32,10 @@ class EwelinkAccount:
         self._secrets = secrets
         self._session = session
         self._clock = clock
-        self._memory_tokens: str | None = None  # demo site: never written anywhere
+        self._memory_tokens: str | None = None  # the demo site's are never written anywhere
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitekit-secrets")
+        self._pending_writes: list[Future] = []
         self.client: EwelinkClient | None = None
-        tokens = self._load_tokens()
-        if tokens is not None:
-            self.client = self._make_client(profile.ewelink, tokens.region, tokens)
 
     @property
     def _token_key(self) -> str:
@@ -54,24 +55,40 @@ class EwelinkAccount:
             return self.client.tokens.region
         return self.profile.ewelink.region
 
-    def _load_tokens(self) -> Tokens | None:
-        raw = self._secrets.get(self._token_key) if self.profile.remember_tokens else self._memory_tokens
+    async def load(self) -> None:
+        """Pick up the tokens stored for this site, if any (the keyring may block)."""
+        if not self.profile.remember_tokens:
+            return
+        raw = await asyncio.to_thread(self._secrets.get, self._token_key)
         if not raw:
-            return None
+            return
         try:
-            return Tokens(**json.loads(raw))
+            tokens = Tokens(**json.loads(raw))
         except (TypeError, ValueError):
             log.warning("stored eWeLink tokens are unreadable; sign in again")
-            return None
+            return
+        self._memory_tokens = raw
+        try:
+            self.client = self._make_client(self.profile.ewelink, tokens.region, tokens)
+        except ConfigError:
+            pass  # tokens without an app id are useless; Settings asks for it
 
     def _save_tokens(self, tokens: Tokens | None) -> None:
         raw = json.dumps(asdict(tokens)) if tokens is not None else None
+        self._memory_tokens = raw
         if not self.profile.remember_tokens:
-            self._memory_tokens = raw
-        elif raw is None:
-            self._secrets.delete(self._token_key)
+            return
+        # The system keyring may be a D-Bus round trip: write behind, in order, off the loop.
+        if raw is None:
+            self._pending_writes.append(self._writer.submit(self._secrets.delete, self._token_key))
         else:
-            self._secrets.set(self._token_key, raw)
+            self._pending_writes.append(self._writer.submit(self._secrets.set, self._token_key, raw))
+
+    async def flush(self) -> None:
+        """Wait until every token change has reached the secret store."""
+        pending, self._pending_writes = self._pending_writes, []
+        for future in pending:
+            await asyncio.wrap_future(future)
 
     def _make_client(self, endpoints: EwelinkEndpoints, region: str,
                      tokens: Tokens | None = None) -> EwelinkClient:
@@ -105,7 +122,8 @@ class EwelinkAccount:
         if self.profile.key == "real":
             self._settings.ewelink.region = tokens.region
             self._settings.ewelink.account = account
-            self._settings.save()
+            await asyncio.to_thread(self._settings.save)
+        await self.flush()
         return tokens
 
     async def ensure_signed_in(self) -> None:
@@ -133,3 +151,8 @@ class EwelinkAccount:
     async def sign_out(self) -> None:
         self._save_tokens(None)
         self.client = None
+        await self.flush()
+
+    async def close(self) -> None:
+        await self.flush()
+        self._writer.shutdown(wait=False)

@@ -67,8 +67,10 @@ class Workspace:
         else:
             profile = SiteProfile.real(settings, secrets)
         store = EventStore(paths.events_db()) if store_events else None
-        return cls(profile=profile, settings=settings, secrets=secrets, store=store,
-                   demo_site=demo_site)
+        workspace = cls(profile=profile, settings=settings, secrets=secrets, store=store,
+                        demo_site=demo_site)
+        await workspace.ewelink.load()
+        return workspace
 
     # -- live channel -------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class Workspace:
     async def close(self) -> None:
         await self.stop_live()
         await self.feed.close()
+        await self.ewelink.close()
         await self.session.close()
         if self._store is not None:
             await self._store.close()
