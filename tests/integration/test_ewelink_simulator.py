@@ -309,6 +309,8 @@ async def test_handshake_must_come_first_and_in_time(session):
         await early.send_str(update_frame(reply, "1000aa0001", {"switch": "on"}))
         assert (await receive_json(early))["error"] == 406
         assert quick.handshakes == 0
+        await idle.close()
+        await early.close()
 
 
 async def test_fixed_port_gives_consecutive_region_ports():

@@ -250,7 +250,7 @@ class EwelinkCloudSim:
 
     # ----- pushes -------------------------------------------------------------------------
 
-    def tokens_superseded(self, account_id: str, keep_at: str) -> None:
+    def close_superseded_sockets(self, account_id: str, keep_at: str) -> None:
         """A new login: sockets opened with an older `at` of the account are closed."""
         for conn in list(self.connections):
             if conn.account is not None and conn.account.id == account_id and conn.at != keep_at:

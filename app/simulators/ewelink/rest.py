@@ -83,7 +83,7 @@ class RestApi:
             return error(400, f"version must be {signing.API_VERSION}")
         ts = _as_int(params["ts"])
         if ts is None:
-            return error(400, "ts must be a number of seconds")
+            return error(400, "ts must be whole seconds since the epoch")
         if abs(ts - self.cloud.now()) > TS_WINDOW_SECONDS:
             return error(406, "timestamp out of range")
         return None
@@ -138,7 +138,7 @@ class RestApi:
             log.info("login at %s: wrong password", self.region)
             return error(401, "wrong account or password")
         at, rt = self.cloud.state.tokens.issue(account.id)
-        self.cloud.tokens_superseded(account.id, keep_at=at)
+        self.cloud.close_superseded_sockets(account.id, keep_at=at)
         log.info("login at %s: ok, earlier sessions of the account superseded", self.region)
         return web.json_response({"error": 0, "at": at, "rt": rt,
                                   "user": account.to_wire(self.cloud.appid), "region": account.region})
