@@ -1,0 +1,1 @@
+"""The device list and the switch panel."""

@@ -1,0 +1,132 @@
+"""The device list as a Qt table model, kept current from inventory notifications."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
+
+from app.services.describe import READING_FORMATS, kind_label, readings_text, switch_text
+from app.ui import style
+from app.vendors.ewelink.models import Device
+
+NAME, KIND, STATUS, STATE = range(4)
+HEADERS = ("Name", "Type", "Status", "State")
+DEVICE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+_DOTS: dict[str, QPixmap] = {}
+
+
+def status_dot(colour: str) -> QPixmap:
+    """A small filled circle for the Status column (a plain colour would be a square)."""
+    if colour not in _DOTS:
+        pixmap = QPixmap(10, 10)
+        pixmap.fill(QColor(0, 0, 0, 0))
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor(0, 0, 0, 0))
+        painter.setBrush(QColor(colour))
+        painter.drawEllipse(1, 1, 8, 8)
+        painter.end()
+        _DOTS[colour] = pixmap
+    return _DOTS[colour]
+
+
+# The list shows the headline reading; the panel (and the tooltip) show them all.
+HEADLINE_READINGS = ("power_w", "temperature_c", "humidity_pct")
+
+
+def state_text(device: Device) -> str:
+    """What the device is doing, without the online flag (the Status column has that)."""
+    readings = device.readings
+    headline = "  ".join(READING_FORMATS[key].format(readings[key]) for key in HEADLINE_READINGS
+                         if readings.get(key) is not None)
+    parts = (switch_text(device), headline or readings_text(device))
+    return " · ".join(p for p in parts if p) or "—"
+
+
+class DeviceListModel(QAbstractTableModel):
+    def __init__(self, devices: Callable[[], list[Device]] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._source = devices or (lambda: [])
+        self._devices: list[Device] = []
+
+    # -- updates from the inventory ---------------------------------------------------
+
+    def set_source(self, devices: Callable[[], list[Device]]) -> None:
+        self._source = devices
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._devices = list(self._source())
+        self.endResetModel()
+
+    def device_changed(self, deviceid: str) -> None:
+        """Inventory said one device (or, with "", the whole list) changed."""
+        row = self.row_of(deviceid) if deviceid else -1
+        if row < 0:
+            self.reload()
+            return
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def row_of(self, deviceid: str) -> int:
+        for row, device in enumerate(self._devices):
+            if device.deviceid == deviceid:
+                return row
+        return -1
+
+    def device_at(self, row: int) -> Device | None:
+        return self._devices[row] if 0 <= row < len(self._devices) else None
+
+    # -- QAbstractTableModel ----------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._devices)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(HEADERS)):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        device = self.device_at(index.row())
+        if device is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == NAME:
+                return device.name
+            if column == KIND:
+                return kind_label(device)
+            if column == STATUS:
+                return "Online" if device.online else "Offline"
+            if column == STATE:
+                return state_text(device)
+        elif role == Qt.ItemDataRole.DecorationRole and column == STATUS:
+            return status_dot(style.OK if device.online else style.MUTED)
+        elif role == Qt.ItemDataRole.ForegroundRole and not device.online:
+            return QColor(style.MUTED)
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            model = " ".join(p for p in (device.brand, device.model) if p)
+            lines = [f"{device.name} — {kind_label(device)}" + (f" ({model})" if model else ""),
+                     f"Device ID {device.deviceid}"]
+            if readings_text(device):
+                lines.append(readings_text(device))
+            return "\n".join(lines)
+        elif role == DEVICE_ID_ROLE:
+            return device.deviceid
+        return None

@@ -1,0 +1,226 @@
+"""The Devices screen: the account's devices on the left, the selected one on the right."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
+                               QScrollArea, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+
+from app.core.events import Event
+from app.ui.devices.model import DEVICE_ID_ROLE, KIND, NAME, STATE, STATUS, DeviceListModel
+from app.ui.devices.panel import DevicePanel
+from app.ui.tasks import Tasks
+from app.ui.widgets import Banner, Page, Spinner, label, primary_button
+
+if TYPE_CHECKING:
+    from app.services.workspace import Workspace
+    from app.ui.bridge import WorkspaceSignals
+
+
+class ListState(QWidget):
+    """What the list area says when there is no list: loading, empty, signed out, failed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.spinner = Spinner(size=22)
+        row.addWidget(self.spinner)
+        self.text = label("", "heading")
+        row.addWidget(self.text)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.detail = label("", "subtitle", wrap=True)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.detail)
+        self.banner = Banner()
+        layout.addWidget(self.banner)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.action = primary_button("")
+        buttons.addWidget(self.action)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+
+    def set(self, text: str, detail: str = "", *, busy: bool = False, error: str = "",
+            action: str = "") -> None:
+        self.text.setText(text)
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        self.spinner.setVisible(busy)
+        self.banner.show_message(error, "error")
+        self.action.setText(action)
+        self.action.setVisible(bool(action))
+
+
+class DevicesPage(Page):
+    refresh_requested = Signal()
+    sign_in_requested = Signal()
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__("Devices", "Every device on the account, live. Select one to switch "
+                                    "it and see its readings.", parent)
+        self._tasks = tasks
+        self._ws: "Workspace | None" = None
+        self._action: Callable[[], None] | None = None
+
+        columns = QHBoxLayout()
+        columns.setSpacing(16)
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        toolbar = QHBoxLayout()
+        self.count = label("", "hint")
+        toolbar.addWidget(self.count, 1)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Ask the cloud for the device list again")
+        self.refresh_button.clicked.connect(self.refresh_requested.emit)
+        toolbar.addWidget(self.refresh_button)
+        left.addLayout(toolbar)
+
+        self.model = DeviceListModel(parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(34)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # names and types are short and must never be cut; the state takes what is left
+        for column in (NAME, KIND, STATUS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
+        self.model.modelAboutToBeReset.connect(self._before_reset)
+        self.model.modelReset.connect(self._after_reset)
+
+        self.list_state = ListState()
+        self.list_state.action.clicked.connect(lambda: self._action and self._action())
+        self.list_stack = QStackedWidget()
+        self.list_stack.addWidget(self.list_state)
+        self.list_stack.addWidget(self.table)
+        left.addWidget(self.list_stack, 1)
+        columns.addLayout(left, 5)
+
+        self.panel = DevicePanel(tasks)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.panel)
+        scroll.setMinimumWidth(340)
+        self.panel.setObjectName("ScrollBody")
+        columns.addWidget(scroll, 3)
+        self.body.addLayout(columns, 1)
+        self._selected: str | None = None
+        self.show_signed_out()
+
+    # -- wiring -----------------------------------------------------------------------
+
+    def attach(self, ws: "Workspace", signals: "WorkspaceSignals") -> None:
+        self._ws = ws
+        self.panel.clear_state()
+        self.model.set_source(lambda: ws.inventory.devices)
+        self.panel.set_switcher(
+            lambda deviceid, on, outlet: ws.inventory.set_switch(deviceid, on, outlet))
+        signals.device_changed.connect(self._device_changed)
+        signals.event.connect(self._event)
+
+    def detach(self) -> None:
+        self._ws = None
+        self.panel.set_switcher(None)
+        self.model.set_source(lambda: [])
+        self.panel.clear_state()
+
+    # -- states -----------------------------------------------------------------------
+
+    def show_loading(self) -> None:
+        self._action = None
+        self.list_state.set("Loading devices…", "Asking the cloud for this account's devices.",
+                            busy=True)
+        self.list_stack.setCurrentWidget(self.list_state)
+        self.refresh_button.setEnabled(False)
+
+    def show_signed_out(self) -> None:
+        self._action = self.sign_in_requested.emit
+        self.list_state.set("Not signed in", "Sign in to an eWeLink account to see its devices.",
+                            action="Sign in…")
+        self.list_stack.setCurrentWidget(self.list_state)
+        self.count.setText("")
+        self.refresh_button.setEnabled(False)
+
+    def show_failed(self, message: str) -> None:
+        self._action = self.refresh_requested.emit
+        self.list_state.set("Could not load the devices", error=message, action="Try again")
+        self.list_stack.setCurrentWidget(self.list_state)
+        self.refresh_button.setEnabled(True)
+
+    def show_devices(self) -> None:
+        self.model.reload()
+        self._update_list_state()
+
+    def _update_list_state(self) -> None:
+        devices = self.model.rowCount()
+        self.refresh_button.setEnabled(True)
+        if devices == 0:
+            self._action = self.refresh_requested.emit
+            self.list_state.set("No devices on this account",
+                                "Devices added in the eWeLink app (or paired with SiteKit) "
+                                "show up here.", action="Refresh")
+            self.list_stack.setCurrentWidget(self.list_state)
+            self.count.setText("")
+            return
+        self.list_stack.setCurrentWidget(self.table)
+        online = sum(1 for row in range(devices) if (d := self.model.device_at(row)) and d.online)
+        self.count.setText(f"{devices} devices · {online} online")
+
+    # -- selection --------------------------------------------------------------------
+
+    def select_device(self, deviceid: str) -> bool:
+        row = self.model.row_of(deviceid)
+        if row < 0:
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        return True
+
+    def _selection_changed(self) -> None:
+        index = self.table.selectionModel().currentIndex()
+        deviceid = index.data(DEVICE_ID_ROLE) if index.isValid() else None
+        self._selected = deviceid
+        self.panel.show_device(self.model.device_at(index.row()) if deviceid else None)
+
+    def _before_reset(self) -> None:
+        self._keep_selected = self._selected
+
+    def _after_reset(self) -> None:
+        # the inventory replaced its Device objects: keep the same device selected
+        keep = getattr(self, "_keep_selected", None)
+        if keep and self.model.row_of(keep) >= 0:
+            self.select_device(keep)
+        else:
+            self.panel.show_device(None)
+        if self._ws is not None and self.list_stack.currentWidget() is self.table:
+            self._update_list_state()
+
+    # -- live updates -----------------------------------------------------------------
+
+    def _device_changed(self, deviceid: str) -> None:
+        self.model.device_changed(deviceid)
+        if deviceid and deviceid == self._selected:
+            self.panel.render()
+        if self.list_stack.currentWidget() is self.table:
+            self._update_list_state()
+
+    def _event(self, event: Event) -> None:
+        if event.device and event.kind in ("state", "online", "offline"):
+            self.panel.device_reported(event.device, event.time)

@@ -1,0 +1,324 @@
+"""The selected device: one toggle per channel, its readings, and what went wrong.
+
+A toggle never pretends: clicking it marks the channel "pending…" until the service's
+`set_switch` returns (the device acknowledged), then the toggle shows the state the
+device reported. A failure is shown in words on the panel and the toggle falls back
+to the device's real state.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Awaitable, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from app.core.errors import SiteKitError
+from app.services.describe import READING_FORMATS, kind_label
+from app.ui import style
+from app.ui.tasks import Tasks
+from app.ui.widgets import Banner, StatusDot, ToggleSwitch, card, label
+from app.ui.words import READING_LABELS, offline_reason
+from app.vendors.ewelink.models import Channel, Device
+
+log = logging.getLogger(__name__)
+
+# (deviceid, on, outlet or None for every channel) -> returns once the device acked
+SetSwitch = Callable[[str, bool, "int | None"], Awaitable[object]]
+
+class ChannelRow(QWidget):
+    def __init__(self, outlet: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.outlet = outlet
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        self.name = label("")
+        self.name.setStyleSheet("font-size: 14px;")
+        self.state = label("", "hint")
+        self.state.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.state.setMinimumWidth(80)
+        self.toggle = ToggleSwitch()
+        layout.addWidget(self.name, 1)
+        layout.addWidget(self.state)
+        layout.addSpacing(8)
+        layout.addWidget(self.toggle)
+
+    def render(self, channel: Channel, *, online: bool, pending: bool | None) -> None:
+        self.name.setText(channel.name)
+        self.toggle.set_state(channel.on)
+        self.toggle.set_pending(pending is not None)
+        self.toggle.setEnabled(online and pending is None)
+        if pending is not None:
+            text = "pending…"
+            tip = f"Switching {'on' if pending else 'off'}; waiting for the device to confirm."
+        elif channel.on is None:
+            text, tip = "unknown", "The device has not reported this channel yet."
+        else:
+            text, tip = ("On" if channel.on else "Off"), ""
+        if not online:
+            tip = "The device is offline."
+        self.state.setText(text)
+        colour = style.WARN if pending is not None else (style.OK if channel.on and online
+                                                         else style.MUTED)
+        self.state.setStyleSheet(f"color: {colour}; font-size: 13px; font-weight: 600;")
+        self.toggle.setToolTip(tip)
+        self.toggle.setAccessibleName(f"{channel.name}: {text}")
+
+
+class DevicePanel(QWidget):
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._set_switch: SetSwitch | None = None
+        self.device: Device | None = None
+        # (deviceid, outlet) -> the state asked for, while the command is in flight
+        self._pending: dict[tuple[str, int], bool] = {}
+        self._errors: dict[str, str] = {}  # deviceid -> the last command's failure
+        self._last_report: dict[str, datetime] = {}
+        self._rows: list[ChannelRow] = []
+        self._row_device: str | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+
+        self.empty = label("Select a device to switch it and see its readings.", "subtitle",
+                           wrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.empty, 1)
+
+        self.header = card()
+        header_layout = QVBoxLayout(self.header)
+        header_layout.setContentsMargins(18, 14, 18, 14)
+        header_layout.setSpacing(4)
+        top = QHBoxLayout()
+        self.title = label("", "title")
+        self.title.setWordWrap(True)
+        top.addWidget(self.title, 1)
+        self.online_dot = StatusDot()
+        top.addWidget(self.online_dot)
+        self.online_text = label("")
+        self.online_text.setStyleSheet("font-weight: 600;")
+        top.addWidget(self.online_text)
+        header_layout.addLayout(top)
+        self.details = label("", "hint", wrap=True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        header_layout.addWidget(self.details)
+        layout.addWidget(self.header)
+
+        self.banner = Banner()
+        layout.addWidget(self.banner)
+
+        self.switches = card()
+        switches_layout = QVBoxLayout(self.switches)
+        switches_layout.setContentsMargins(18, 12, 18, 12)
+        switches_layout.setSpacing(2)
+        switches_top = QHBoxLayout()
+        switches_top.setSpacing(6)
+        switches_top.addWidget(label("Switches", "section"), 1)
+        self.all_on = QPushButton("All on")
+        self.all_off = QPushButton("All off")
+        for button in (self.all_on, self.all_off):
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            switches_top.addWidget(button)
+        switches_layout.addLayout(switches_top)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(0)
+        switches_layout.addLayout(self.rows_layout)
+        layout.addWidget(self.switches)
+        self.all_on.clicked.connect(lambda: self._switch_all(True))
+        self.all_off.clicked.connect(lambda: self._switch_all(False))
+
+        self.readings = card()
+        readings_layout = QVBoxLayout(self.readings)
+        readings_layout.setContentsMargins(18, 12, 18, 14)
+        readings_layout.addWidget(label("Readings", "section"))
+        self.readings_grid = QGridLayout()
+        self.readings_grid.setHorizontalSpacing(24)
+        self.readings_grid.setVerticalSpacing(2)
+        readings_layout.addLayout(self.readings_grid)
+        layout.addWidget(self.readings)
+
+        self.last_report = label("", "hint")
+        layout.addWidget(self.last_report)
+        self.stretch = QWidget()
+        self.stretch.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        layout.addWidget(self.stretch)
+        self.render()
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def set_switcher(self, set_switch: SetSwitch | None) -> None:
+        self._set_switch = set_switch
+
+    def show_device(self, device: Device | None) -> None:
+        self.device = device
+        self.render()
+
+    def device_reported(self, deviceid: str, when: datetime) -> None:
+        self._last_report[deviceid] = when
+        if self.device is not None and self.device.deviceid == deviceid:
+            self._render_last_report()
+
+    def clear_state(self) -> None:
+        self._pending.clear()
+        self._errors.clear()
+        self._last_report.clear()
+        self.show_device(None)
+
+    # -- queries (tests and the tour use them) ----------------------------------------
+
+    def row(self, outlet: int) -> ChannelRow:
+        for row in self._rows:
+            if row.outlet == outlet:
+                return row
+        raise KeyError(outlet)
+
+    @property
+    def rows(self) -> list[ChannelRow]:
+        return list(self._rows)
+
+    def is_pending(self, deviceid: str | None = None) -> bool:
+        deviceid = deviceid or (self.device.deviceid if self.device else "")
+        return any(key[0] == deviceid for key in self._pending)
+
+    def error_text(self) -> str:
+        return self.banner.text()
+
+    # -- commands ---------------------------------------------------------------------
+
+    def _clicked(self, outlet: int) -> None:
+        device = self.device
+        if device is None or (device.deviceid, outlet) in self._pending:
+            return
+        channel = next((c for c in device.channels if c.outlet == outlet), None)
+        if channel is None:
+            return
+        target = not channel.on
+        only = None if len(device.channels) == 1 else outlet
+        self._command(device, target, only, [outlet])
+
+    def _switch_all(self, on: bool) -> None:
+        device = self.device
+        if device is None:
+            return
+        outlets = [c.outlet for c in device.channels]
+        if any((device.deviceid, o) in self._pending for o in outlets):
+            return
+        self._command(device, on, None, outlets)
+
+    def _command(self, device: Device, on: bool, outlet: int | None, outlets: list[int]) -> None:
+        if self._set_switch is None:
+            return
+        for o in outlets:
+            self._pending[(device.deviceid, o)] = on
+        self._errors.pop(device.deviceid, None)
+        self.render()
+        self._tasks.spawn(self._run_command(device, on, outlet, outlets),
+                          name=f"switch {device.deviceid}")
+
+    async def _run_command(self, device: Device, on: bool, outlet: int | None,
+                           outlets: list[int]) -> None:
+        try:
+            await self._set_switch(device.deviceid, on, outlet)
+        except SiteKitError as exc:
+            # vendor messages name the device by id; on screen it has a name
+            self._errors[device.deviceid] = exc.user_text().replace(device.deviceid, device.name)
+        except Exception as exc:
+            log.exception("switching %s failed unexpectedly", device.deviceid)
+            self._errors[device.deviceid] = (
+                f"Switching {device.name} failed unexpectedly ({type(exc).__name__}). "
+                "The log has the details.")
+        finally:
+            for o in outlets:
+                self._pending.pop((device.deviceid, o), None)
+            if self.device is not None and self.device.deviceid == device.deviceid:
+                self.render()
+
+    # -- rendering --------------------------------------------------------------------
+
+    def render(self) -> None:
+        device = self.device
+        has_device = device is not None
+        self.empty.setVisible(not has_device)
+        for widget in (self.header, self.last_report, self.stretch):
+            widget.setVisible(has_device)
+        if device is None:
+            self.banner.clear()
+            self.switches.hide()
+            self.readings.hide()
+            return
+
+        self.title.setText(device.name)
+        self.online_dot.set_colour(style.OK if device.online else style.MUTED)
+        self.online_text.setText("Online" if device.online else "Offline")
+        self.online_text.setStyleSheet(
+            f"font-weight: 600; color: {style.OK if device.online else style.MUTED};")
+        product = " ".join(p for p in (device.brand, device.model) if p)
+        self.details.setText("  ·  ".join(p for p in (kind_label(device), product,
+                                                      f"ID {device.deviceid}") if p))
+
+        error = self._errors.get(device.deviceid, "")
+        if error:
+            self.banner.show_message(error, "error")
+        elif not device.online:
+            self.banner.show_message(offline_reason(device), "warning")
+        else:
+            self.banner.clear()
+
+        self._render_channels(device)
+        self._render_readings(device)
+        self._render_last_report()
+
+    def _render_channels(self, device: Device) -> None:
+        channels = device.channels
+        outlets = [c.outlet for c in channels]
+        if self._row_device != device.deviceid or [r.outlet for r in self._rows] != outlets:
+            for row in self._rows:
+                self.rows_layout.removeWidget(row)
+                row.hide()
+                row.deleteLater()
+            self._rows = []
+            for channel in channels:
+                row = ChannelRow(channel.outlet)
+                row.toggle.clicked.connect(lambda _=False, o=channel.outlet: self._clicked(o))
+                self.rows_layout.addWidget(row)
+                self._rows.append(row)
+            self._row_device = device.deviceid
+        for row, channel in zip(self._rows, channels):
+            row.render(channel, online=device.online,
+                       pending=self._pending.get((device.deviceid, channel.outlet)))
+        self.switches.setVisible(bool(channels))
+        multi = len(channels) > 1
+        busy = any((device.deviceid, o) in self._pending for o in outlets)
+        for button in (self.all_on, self.all_off):
+            button.setVisible(multi)
+            button.setEnabled(device.online and not busy)
+
+    def _render_readings(self, device: Device) -> None:
+        while self.readings_grid.count():
+            item = self.readings_grid.takeAt(0)
+            if item.widget():
+                item.widget().hide()  # removed from the layout it would linger until deleted
+                item.widget().deleteLater()
+        readings = [(key, value) for key, value in device.readings.items()
+                    if key in READING_FORMATS and value is not None]
+        for column, (key, value) in enumerate(readings):
+            self.readings_grid.addWidget(label(READING_LABELS.get(key, key), "hint"), 0, column)
+            value_label = label(READING_FORMATS[key].format(value), "value")
+            value_label.setObjectName(f"reading-{key}")
+            self.readings_grid.addWidget(value_label, 1, column)
+        if readings:
+            self.readings_grid.setColumnStretch(len(readings), 1)
+        self.readings.setVisible(bool(readings))
+
+    def _render_last_report(self) -> None:
+        device = self.device
+        when = self._last_report.get(device.deviceid) if device else None
+        if when is None:
+            self.last_report.setText("No report from this device since SiteKit opened.")
+        else:
+            self.last_report.setText(f"Last report {when.astimezone():%H:%M:%S}")

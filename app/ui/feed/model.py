@@ -1,0 +1,142 @@
+"""The live events as a Qt model, built for bursts (the Picard log view pattern).
+
+Events arrive one callback at a time, possibly hundreds a second. Inserting each one
+would make the view relayout hundreds of times; instead they queue in `_incoming` and a
+100 ms timer moves them into the model with one `beginInsertRows`. The model holds at
+most `capacity` rows: the oldest are removed from the front with one `beginRemoveRows`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QColor
+
+from app.core.events import Event
+from app.ui import style
+from app.ui.words import event_summary, kind_name, vendor_name
+from app.vendors.ewelink.models import Device
+
+TIME, VENDOR, DEVICE, KIND, SUMMARY = range(5)
+HEADERS = ("Time", "Vendor", "Device", "Kind", "Summary")
+FLUSH_INTERVAL_MS = 100  # fast enough to feel live, slow enough to batch a burst
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    time: datetime  # aware, UTC
+    vendor: str
+    device: str  # a name when we know the device, else its id, else ""
+    deviceid: str
+    kind: str
+    summary: str
+
+    @property
+    def local_time(self) -> str:
+        return f"{self.time.astimezone():%H:%M:%S}"
+
+    def cells(self) -> tuple[str, str, str, str, str]:
+        return (self.local_time, self.vendor, self.device or "—", self.kind, self.summary)
+
+
+class FeedModel(QAbstractTableModel):
+    def __init__(self, resolve_device: Callable[[str], Device | None] | None = None, *,
+                 capacity: int = 5000, parent=None) -> None:
+        super().__init__(parent)
+        self.capacity = capacity
+        self._resolve = resolve_device or (lambda _id: None)
+        self._rows: deque[FeedRow] = deque()
+        self._incoming: list[Event] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self.flush)
+
+    def set_resolver(self, resolve_device: Callable[[str], Device | None]) -> None:
+        self._resolve = resolve_device
+
+    # -- input ------------------------------------------------------------------------
+
+    def add(self, event: Event) -> None:
+        """Queue an event; it appears with the next flush (at most 100 ms later)."""
+        self._incoming.append(event)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def add_many(self, events: list[Event]) -> None:
+        self._incoming.extend(events)
+        self.flush()
+
+    def flush(self) -> None:
+        if not self._incoming:
+            self._timer.stop()  # idle until the next event: no wake-ups for nothing
+            return
+        incoming, self._incoming = self._incoming[-self.capacity:], []
+        new = [self._row(event) for event in incoming]
+        overflow = len(self._rows) + len(new) - self.capacity
+        if overflow > 0:
+            self.beginRemoveRows(QModelIndex(), 0, overflow - 1)
+            for _ in range(overflow):
+                self._rows.popleft()
+            self.endRemoveRows()
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._rows.extend(new)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self._incoming.clear()
+        self.beginResetModel()
+        self._rows.clear()
+        self.endResetModel()
+
+    def _row(self, event: Event) -> FeedRow:
+        device = self._resolve(event.device) if event.device else None
+        name = device.name if device is not None else event.device
+        return FeedRow(time=event.time, vendor=vendor_name(event.vendor), device=name,
+                       deviceid=event.device, kind=kind_name(event.kind),
+                       summary=event_summary(event, device))
+
+    # -- output -----------------------------------------------------------------------
+
+    def row_at(self, row: int) -> FeedRow:
+        return self._rows[row]
+
+    @property
+    def rows(self) -> list[FeedRow]:
+        return list(self._rows)
+
+    # -- QAbstractTableModel ----------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(HEADERS)):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if role == Qt.ItemDataRole.ToolTipRole and index.column() == TIME:
+                return f"{row.time.astimezone():%Y-%m-%d %H:%M:%S %Z}"
+            return row.cells()[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == KIND:
+            if row.kind in ("Offline", "Error"):
+                return QColor(style.ERROR)
+            if row.kind == "Online":
+                return QColor(style.OK)
+        return None

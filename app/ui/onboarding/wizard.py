@@ -1,0 +1,311 @@
+"""The first-run and sign-in screens; they render `OnboardingFlow` and forward clicks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSizePolicy, QVBoxLayout, QWidget)
+
+from app.core.errors import SiteKitError
+from app.ui import style
+from app.ui.onboarding.flow import REGIONS, SIGN_IN, WELCOME, OnboardingFlow, region_label
+from app.ui.tasks import Tasks
+from app.ui.widgets import (Banner, Spinner, card, form_label, form_layout, label, link_button,
+                            primary_button)
+
+log = logging.getLogger(__name__)
+
+SignIn = Callable[[str, str, str], Awaitable[object]]
+
+
+class WelcomePage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(label("Welcome to SiteKit", "title"))
+        layout.addWidget(label("Pair, test and tune the smart devices on an installation. "
+                               "Start with an eWeLink account, or look around first.",
+                               "subtitle", wrap=True))
+        layout.addSpacing(8)
+        self.sign_in_button = self._choice(
+            "Sign in to eWeLink",
+            "Use the installer or customer account that owns the site's devices.")
+        self.sign_in_button.set_primary(True)
+        layout.addWidget(self.sign_in_button)
+        self.demo_button = self._choice(
+            "Explore the demo site",
+            "A simulated site with switches, a power plug and a sensor. "
+            "No account or network needed.")
+        self.demo_button.set_primary(False)
+        layout.addWidget(self.demo_button)
+
+    @staticmethod
+    def _choice(title: str, detail: str) -> QPushButton:
+        return ChoiceButton(title, detail)
+
+
+class ChoiceButton(QPushButton):
+    """A big button with a bold title and a wrapped explanation under it."""
+
+    def __init__(self, title: str, detail: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("choice", True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setAccessibleName(title)
+        self.setToolTip(detail)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(2)
+        self.title = label(title)
+        self.detail = label(detail, wrap=True)
+        for part in (self.title, self.detail):
+            part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            part.setStyleSheet("background: transparent; color: inherit;")
+            layout.addWidget(part)
+        self.title.setStyleSheet("background: transparent; font-size: 15px; font-weight: 600;")
+        self.detail.setStyleSheet("background: transparent; font-size: 12px;")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - the labels decide the height
+        hint = self.layout().sizeHint()
+        return QSize(max(hint.width(), 200), hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.sizeHint()
+
+    def set_primary(self, primary: bool) -> None:
+        self.setProperty("primary", primary)
+        colour = "white" if primary else style.TEXT
+        detail = "#dbeafe" if primary else style.MUTED
+        self.title.setStyleSheet(f"background: transparent; font-size: 15px; font-weight: 600; "
+                                 f"color: {colour};")
+        self.detail.setStyleSheet(f"background: transparent; font-size: 12px; color: {detail};")
+        style.polish(self)
+
+
+class SignInPage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(label("Sign in to eWeLink", "title"))
+        layout.addWidget(label("Use the eWeLink account that owns the devices on this site.",
+                               "subtitle", wrap=True))
+        self.demo_note = Banner()
+        layout.addWidget(self.demo_note)
+
+        form = form_layout()
+        self.region = QComboBox()
+        for code in REGIONS:
+            self.region.addItem(region_label(code), code)
+        self.region.setAccessibleName("Region")
+        self.region.setToolTip("The region the account was created in. SiteKit follows the "
+                               "cloud if the account lives in another one.")
+        self.region_error = label("", "field-error", wrap=True)
+        form.addRow(form_label("Region"), self._field(self.region, self.region_error))
+
+        self.account = QLineEdit()
+        self.account.setPlaceholderText("name@example.com or +44 7700 900123")
+        self.account.setAccessibleName("Email or phone")
+        self.account_error = label("", "field-error", wrap=True)
+        form.addRow(form_label("Email or phone"),
+                    self._field(self.account, self.account_error))
+
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("eWeLink password")
+        self.password.setAccessibleName("Password")
+        self.password_error = label("", "field-error", wrap=True)
+        form.addRow(form_label("Password"),
+                    self._field(self.password, self.password_error))
+        layout.addLayout(form)
+
+        self.error = Banner()
+        layout.addWidget(self.error)
+
+        buttons = QHBoxLayout()
+        self.back_button = QPushButton("Back")
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        self.spinner = Spinner()
+        self.spinner.hide()
+        buttons.addWidget(self.spinner)
+        self.busy_label = label("Signing in…", "hint")
+        self.busy_label.hide()
+        buttons.addWidget(self.busy_label)
+        self.sign_in_button = primary_button("Sign in")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.setMinimumWidth(110)
+        buttons.addWidget(self.sign_in_button)
+        layout.addLayout(buttons)
+
+        layout.addSpacing(6)
+        footer = QHBoxLayout()
+        footer.setSpacing(4)
+        footer.addWidget(label("The eWeLink app ID and app secret are set in", "hint"))
+        self.settings_link = link_button("Settings")
+        footer.addWidget(self.settings_link)
+        footer.addStretch(1)
+        layout.addLayout(footer)
+
+
+    @staticmethod
+    def _field(field: QWidget, error: QLabel) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(field)
+        error.hide()
+        layout.addWidget(error)
+        return box
+
+
+class OnboardingWizard(QWidget):
+    """Welcome page and sign-in page in a centred card."""
+
+    signed_in = Signal()
+    demo_requested = Signal()
+    settings_requested = Signal()
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Content")
+        self.flow = OnboardingFlow()
+        self._tasks = tasks
+        self._sign_in: SignIn | None = None
+        self._site_label = ""
+
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.card = card()
+        self.card.setFixedWidth(500)
+        card_layout = QVBoxLayout(self.card)
+        card_layout.setContentsMargins(32, 28, 32, 26)
+        # Both pages in one column, only the current one shown: unlike a stacked widget
+        # the card then fits the current page (wrapped text included) exactly.
+        self.welcome = WelcomePage()
+        self.sign_in_page = SignInPage()
+        card_layout.addWidget(self.welcome)
+        card_layout.addWidget(self.sign_in_page)
+        row.addWidget(self.card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+        page = self.sign_in_page
+        self.welcome.sign_in_button.clicked.connect(lambda: self.flow.go("sign_in"))
+        self.welcome.demo_button.clicked.connect(self.demo_requested.emit)
+        page.back_button.clicked.connect(lambda: self.flow.go("back"))
+        page.region.currentIndexChanged.connect(
+            lambda _i: self.flow.set_field("region", page.region.currentData() or ""))
+        page.account.textChanged.connect(lambda text: self.flow.set_field("account", text))
+        page.password.textChanged.connect(lambda text: self.flow.set_field("password", text))
+        page.account.editingFinished.connect(lambda: self.flow.touch("account"))
+        page.password.editingFinished.connect(lambda: self.flow.touch("password"))
+        page.password.returnPressed.connect(self.submit)
+        page.account.returnPressed.connect(self.submit)
+        page.sign_in_button.clicked.connect(self.submit)
+        page.settings_link.clicked.connect(self.settings_requested.emit)
+        self.flow.on_change(self._render)
+        self._render()
+
+    # -- wiring -----------------------------------------------------------------------
+
+    def start(self, sign_in: SignIn, *, welcome: bool, site_label: str = "",
+              region: str = "eu", account: str = "",
+              credentials: tuple[str, str, str] | None = None, error: str = "") -> None:
+        """Show the flow from its beginning for one workspace."""
+        self._sign_in = sign_in
+        self._site_label = site_label
+        self.flow.start(welcome=welcome, region=region, account=account, credentials=credentials)
+        if error:
+            self.flow.failed(error)
+
+    def show_welcome(self) -> None:
+        """Used by the tour to render the first-run page on any site."""
+        self.flow.has_welcome = True
+        self.flow.step = WELCOME
+        self._render()
+
+    def show_sign_in(self) -> None:
+        self.flow.step = SIGN_IN
+        self._render()
+
+    # -- actions ----------------------------------------------------------------------
+
+    def submit(self) -> None:
+        request = self.flow.submit()
+        if request is None or self._sign_in is None:
+            if self._sign_in is None:
+                self.flow.failed("SiteKit is still opening the site; try again in a moment.")
+            return
+        self._tasks.spawn(self._run_sign_in(*request), name="sign-in")
+
+    async def _run_sign_in(self, region: str, account: str, password: str) -> None:
+        try:
+            await self._sign_in(region, account, password)
+        except SiteKitError as exc:
+            self.flow.failed(exc.user_text())
+            return
+        except Exception as exc:  # a bug, but the wizard must not stay busy forever
+            log.exception("sign-in failed unexpectedly")
+            self.flow.failed(f"Signing in failed unexpectedly ({type(exc).__name__}). "
+                             "The log has the details.")
+            return
+        self.flow.succeeded()
+        self.sign_in_page.password.clear()
+        self.signed_in.emit()
+
+    # -- rendering --------------------------------------------------------------------
+
+    def _render(self) -> None:
+        flow = self.flow
+        page = self.sign_in_page
+        self.welcome.setVisible(flow.step == WELCOME)
+        self.sign_in_page.setVisible(flow.step != WELCOME)
+
+        index = page.region.findData(flow.region)
+        if index >= 0 and index != page.region.currentIndex():
+            page.region.blockSignals(True)
+            page.region.setCurrentIndex(index)
+            page.region.blockSignals(False)
+        if page.account.text() != flow.account:
+            page.account.setText(flow.account)
+        if page.password.text() != flow.password:
+            page.password.setText(flow.password)
+
+        errors = flow.visible_field_errors
+        for name, widget, error_label in (("region", page.region, page.region_error),
+                                          ("account", page.account, page.account_error),
+                                          ("password", page.password, page.password_error)):
+            text = errors.get(name, "")
+            error_label.setText(text)
+            error_label.setVisible(bool(text))
+            if widget.property("invalid") != bool(text):
+                widget.setProperty("invalid", bool(text))
+                style.polish(widget)
+
+        if flow.prefilled:
+            site = self._site_label or "demo site"
+            page.demo_note.show_message(
+                f"This is the {site}: its demo account is filled in. Press Sign in.", "info")
+        else:
+            page.demo_note.clear()
+        page.error.show_message(flow.error, "error")
+
+        for widget in (page.region, page.account, page.password):
+            widget.setEnabled(not flow.busy)
+        page.sign_in_button.setEnabled(flow.can_submit)
+        page.back_button.setVisible(flow.has_welcome)
+        page.back_button.setEnabled(flow.can_go_back)
+        page.spinner.setVisible(flow.busy)
+        page.busy_label.setVisible(flow.busy)

@@ -1,0 +1,72 @@
+"""Screens whose features come in a later release, saying plainly what they will do.
+
+They are real pages in the navigation (so the layout does not shift when they land) and
+tell the installer what to use meanwhile.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from app.ui.widgets import Page, card, label
+
+
+class ComingSoonPage(Page):
+    def __init__(self, title: str, subtitle: str, headline: str, steps: list[str],
+                 meanwhile: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, subtitle, parent)
+        frame = card()
+        frame.setMaximumWidth(680)
+        layout = QVBoxLayout(frame)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(10)
+        badge = label("NEXT RELEASE")
+        badge.setStyleSheet("background: #dbeafe; color: #1d4ed8; font-size: 11px; "
+                            "font-weight: 700; padding: 3px 8px; border-radius: 4px;")
+        badge_row = QHBoxLayout()
+        badge_row.addWidget(badge)
+        badge_row.addStretch(1)
+        layout.addLayout(badge_row)
+        layout.addWidget(label(headline, "heading", wrap=True))
+        for number, step in enumerate(steps, 1):
+            row = QHBoxLayout()
+            row.setSpacing(10)
+            bullet = label(str(number))
+            bullet.setFixedSize(24, 24)
+            bullet.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            bullet.setStyleSheet("background: #eef2f7; color: #334155; border-radius: 12px; "
+                                 "font-weight: 600;")
+            row.addWidget(bullet, 0, Qt.AlignmentFlag.AlignTop)
+            row.addWidget(label(step, wrap=True), 1)
+            layout.addLayout(row)
+        layout.addSpacing(6)
+        layout.addWidget(label("Until then", "section"))
+        layout.addWidget(label(meanwhile, "hint", wrap=True))
+        self.body.addWidget(frame)
+        self.body.addStretch(1)
+
+
+def pair_page() -> ComingSoonPage:
+    return ComingSoonPage(
+        "Pair",
+        "Add new eWeLink devices to the account, on site.",
+        "AP pairing arrives in the next release",
+        ["Put the device in pairing mode (hold its button about 5 s until the LED blinks "
+         "quickly), then join its ITEAD-… Wi-Fi hotspot.",
+         "SiteKit finds the device at 10.10.7.1 and sends it the site's Wi-Fi name and "
+         "password, with progress and a clear reason if a step fails.",
+         "The device joins the account and appears in Devices, switchable straight away."],
+        "Pair devices with the eWeLink app. They appear in Devices as soon as they are on "
+        "the account; press Refresh there.")
+
+
+def schedules_page() -> ComingSoonPage:
+    return ComingSoonPage(
+        "Schedules",
+        "Timers stored on the devices.",
+        "Device schedules arrive in a later release",
+        ["See every on/off timer stored on each device, in local time.",
+         "Edit a schedule and copy it to several devices at once.",
+         "Check what will switch tonight before you leave the site."],
+        "Set timers in the eWeLink app. SiteKit shows the resulting switching in Events.")

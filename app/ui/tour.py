@@ -1,0 +1,156 @@
+"""`sitekit tour`: drive the real window through every screen and save each as a PNG.
+
+It signs in to the demo site with its demo credentials, waits for the devices and some
+live events, switches a channel (caught while "pending…"), provokes the offline-device
+error, and grabs each screen with `widget.grab()`. Without a display Qt renders
+offscreen; with one the window is still never put on screen (WA_DontShowOnScreen).
+
+Nothing secret can appear: the password field is masked and the app secret is never
+filled back into Settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from app.ui.application import has_display, open_workspace, qt_app
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error", "events",
+           "settings", "pair", "schedules")
+WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
+
+
+def run_tour(out_dir: Path, demo: bool = True, site_file: Path | None = None) -> list[Path]:
+    """Render every screen to out_dir/<screen>.png; returns the files written."""
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = qt_app()
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(tour(Path(out_dir), demo=demo, site_file=site_file))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)  # as asyncio.run leaves it
+
+
+async def until(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError(f"tour: timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = None) -> list[Path]:
+    from PySide6.QtCore import Qt
+
+    from app.ui.main_window import MainWindow
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = {}
+    if demo:
+        # sensors and plugs report every second, so the Events screen has something to show
+        options = {"demo_site_options": {"live_drift_seconds": 1.0}}
+    # store_events=False: demo events do not belong in the user's event history
+    ws = await open_workspace(demo=demo, site_file=site_file if not demo else None,
+                              store_events=False, **options)
+    window = MainWindow(open_workspace)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    saved: list[Path] = []
+
+    async def shot(name: str) -> None:
+        await asyncio.sleep(0.05)  # let Qt lay out and paint what just changed
+        path = out_dir / f"{name}.png"
+        if not window.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        saved.append(path)
+
+    try:
+        window.attach(ws)
+        await _visit_screens(window, ws, shot)
+    finally:
+        window.hide()
+        window.detach()
+        await window.tasks.cancel_all()
+        await ws.close()
+        window.deleteLater()
+    return saved
+
+
+async def _visit_screens(window: "MainWindow", ws, shot) -> None:
+    from app.ui.main_window import EVENTS, PAIR, SCHEDULES, SETTINGS
+
+    sim = ws.demo_site.ewelink if ws.demo_site is not None else None
+
+    # first run, then the sign-in page (demo credentials filled in, password masked)
+    window.show_onboarding()
+    window.wizard.show_welcome()
+    await shot("welcome")
+    window.show_onboarding()
+    window.wizard.show_sign_in()
+    await shot("onboarding")
+
+    window.wizard.submit()
+    await until(lambda: window.root.currentWidget() is window.shell, 20, "sign-in")
+    await until(lambda: window.devices.model.rowCount() > 0, 20, "the device list")
+    await until(lambda: window.live_state == "online", 20, "the live connection")
+
+    devices = ws.inventory.devices
+    multi = max((d for d in devices if d.online), key=lambda d: len(d.channels), default=None)
+    if sim is not None and multi is not None and len(multi.channels) > 2:
+        # a site in use: some channels on, as an installer would find it
+        outlets = [c.outlet for c in multi.channels]
+        await sim.press_button(multi.deviceid, {"switches": [
+            {"switch": "on", "outlet": outlets[0]}, {"switch": "on", "outlet": outlets[2]}]})
+        await until(lambda: sum(1 for c in multi.channels if c.on) >= 2, 10,
+                    "the pushed switch report")
+    if multi is not None:
+        window.devices.select_device(multi.deviceid)
+    await shot("devices")
+
+    # a toggle caught while the device has not confirmed yet
+    panel = window.devices.panel
+    if multi is not None and panel.rows:
+        if sim is not None:
+            sim.faults.device_reply_delay = 1.0
+        row = panel.rows[1] if len(panel.rows) > 1 else panel.rows[0]
+        row.toggle.click()
+        await shot("devices-pending")
+        await until(lambda: not panel.is_pending(), 15, "the switch to finish")
+        if sim is not None:
+            sim.faults.device_reply_delay = 0.0
+
+    # the offline-device error: the cloud says offline before SiteKit heard about it
+    switch = next((d for d in ws.inventory.devices if d.online and d.kind == "switch"), None)
+    if sim is not None and switch is not None:
+        sim.device(switch.deviceid).online = False  # silently: no sysmsg is pushed
+        window.devices.select_device(switch.deviceid)
+        await asyncio.sleep(0.05)
+        panel.rows[0].toggle.click()
+        await until(lambda: panel.error_text(), 15, "the offline error")
+        await shot("devices-error")
+        sim.device(switch.deviceid).online = True
+    else:
+        offline = next((d for d in ws.inventory.devices if not d.online), None)
+        if offline is not None:
+            window.devices.select_device(offline.deviceid)
+            await shot("devices-error")
+
+    window.show_screen(EVENTS)
+    await until(lambda: window.events.model.rowCount() >= 8, 20, "live events")
+    await shot("events")
+    for index, name in ((SETTINGS, "settings"), (PAIR, "pair"), (SCHEDULES, "schedules")):
+        window.show_screen(index)
+        await shot(name)
