@@ -13,12 +13,10 @@ This module imports Qt only inside functions: the CLI imports it to call
 
 from __future__ import annotations
 
-import asyncio
-import logging
+# Only what has_display() needs at import time: the CLI imports this module before it
+# knows whether to start Qt, and everything before the first paint is start-up time.
 import os
-import signal
 import sys
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +26,13 @@ if TYPE_CHECKING:
     from app.services.workspace import Workspace
     from app.ui.main_window import MainWindow
 
-log = logging.getLogger(__name__)
-
 BENCH_ENV = "SITEKIT_BENCH_FIRST_PAINT"
+
+
+def _log():
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 def has_display() -> bool:
@@ -92,12 +94,14 @@ class ErrorReporter:
         if issubclass(etype, KeyboardInterrupt):
             self._previous(etype, value, tb)
             return
+        import traceback
+
         from app.core.errors import SiteKitError
         from app.core.logs import redact_text
 
         self.count += 1
         details = redact_text("".join(traceback.format_exception(etype, value, tb)))
-        log.error("Unhandled error:\n%s", details)
+        _log().error("Unhandled error:\n%s", details)
         if isinstance(value, SiteKitError):
             summary = value.user_text()
         else:
@@ -123,21 +127,33 @@ class ErrorReporter:
 
 
 def run_gui(demo: bool = False, site_file: Path | None = None) -> int:
-    import qasync  # after PySide6 (qt_app imports it), so qasync picks PySide6
-
     app = qt_app()
     from app.ui.main_window import MainWindow
 
+    window = MainWindow(open_workspace)
+    window.show_opening("Opening the demo site…" if demo else "Opening the site…")
+    window.show()
+    # Paint before asyncio, qasync and the services are even imported: the window is
+    # there at once, and "Opening the site…" covers the rest of the start-up.
+    _paint_now(window)
+    if os.environ.get(BENCH_ENV):
+        window.close()
+        return 0
+
+    import asyncio
+    import signal
+
+    import qasync  # after PySide6, so qasync picks PySide6
+
+    from PySide6.QtCore import QTimer
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(open_workspace)
     reporter = ErrorReporter(window)
     reporter.install()
     # Ctrl-C in the terminal closes the window like the close button does. Python only
     # runs signal handlers when it gets control, so a timer wakes it now and then.
     signal.signal(signal.SIGINT, lambda *_: window.close())
-    from PySide6.QtCore import QTimer
-
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
@@ -151,29 +167,28 @@ def run_gui(demo: bool = False, site_file: Path | None = None) -> int:
         asyncio.set_event_loop(None)
 
 
-async def wait_first_paint(window: "MainWindow", timeout: float = 1.0) -> None:
+def _paint_now(window: "MainWindow", timeout_ms: int = 1000) -> None:
+    """Run Qt alone until the window painted once (or timeout_ms passed)."""
     if window.painted:
         return
-    painted = asyncio.get_running_loop().create_future()
-    window.first_painted.connect(lambda: painted.done() or painted.set_result(None))
-    try:
-        await asyncio.wait_for(painted, timeout)
-    except asyncio.TimeoutError:
-        pass  # e.g. minimised: carry on anyway
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    wait = QEventLoop()
+    window.first_painted.connect(wait.quit)
+    QTimer.singleShot(timeout_ms, wait.quit)  # e.g. a minimised window never paints
+    wait.exec()
 
 
 async def _main(window: "MainWindow", *, demo: bool, site_file: Path | None) -> int:
-    closed = asyncio.get_running_loop().create_future()
-    window.close_requested.connect(lambda: closed.done() or closed.set_result(None))
-    window.show_opening("Opening the demo site…" if demo else "Opening the site…")
-    window.show()
-    await wait_first_paint(window)
-    if os.environ.get(BENCH_ENV):
-        window.close()
-        return 0
+    import asyncio
 
     from app.core.errors import SiteKitError
 
+    closed = asyncio.get_running_loop().create_future()
+    window.close_requested.connect(lambda: closed.done() or closed.set_result(None))
+    if not window.isVisible():
+        window.show_opening("Opening the demo site…" if demo else "Opening the site…")
+        window.show()
     try:
         ws = await open_workspace(demo=demo, site_file=site_file)
     except SiteKitError as exc:

@@ -7,18 +7,16 @@ screens and either goes to sign-in or straight to the devices.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from app.ui import style
 from app.ui.tasks import Tasks
-from app.ui.widgets import Spinner, StatusDot, label
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -27,8 +25,6 @@ if TYPE_CHECKING:
     from app.ui.feed.page import EventsPage
     from app.ui.onboarding.wizard import OnboardingWizard
     from app.ui.settings.page import SettingsPage
-
-log = logging.getLogger(__name__)
 
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
 
@@ -47,15 +43,17 @@ BENCH_ENV = "SITEKIT_BENCH_FIRST_PAINT"
 
 
 class LoadingScreen(QWidget):
+    """The first frame: deliberately plain Qt, so it paints before anything else loads."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Content")
         layout = QVBoxLayout(self)
         layout.addStretch(1)
+        self.text = QLabel("Opening the site…")
+        self.text.setProperty("role", "heading")
         row = QHBoxLayout()
         row.addStretch(1)
-        row.addWidget(Spinner(size=22))
-        self.text = label("Opening the site…", "heading")
         row.addWidget(self.text)
         row.addStretch(1)
         layout.addLayout(row)
@@ -117,7 +115,7 @@ class MainWindow(QMainWindow):
         live_layout = QHBoxLayout(live)
         live_layout.setContentsMargins(0, 0, 8, 0)
         live_layout.setSpacing(4)
-        self.live_dot = StatusDot()
+        self.live_dot = QLabel("●")  # a text dot: no custom widget before the first paint
         self.live_label = QLabel(LIVE_TEXT["stopped"])
         live_layout.addWidget(self.live_dot)
         live_layout.addWidget(self.live_label)
@@ -127,6 +125,8 @@ class MainWindow(QMainWindow):
         """The screens; built after the first paint so the window appears at once."""
         if self._built:
             return
+        from PySide6.QtCore import Qt  # not at import time: see widgets.py
+
         from app.ui.devices.page import DevicesPage
         from app.ui.feed.page import EventsPage
         from app.ui.onboarding.wizard import OnboardingWizard
@@ -339,7 +339,8 @@ class MainWindow(QMainWindow):
             self.account_label.setText("Not signed in")
 
     def _live_status(self, status: str, message: str) -> None:
-        self.live_dot.set_colour(style.STATUS_COLOURS.get(status, style.MUTED))
+        colour = style.STATUS_COLOURS.get(status, style.MUTED)
+        self.live_dot.setStyleSheet(f"color: {colour}; padding: 0;")
         self.live_label.setText(LIVE_TEXT.get(status, status.capitalize() or "—"))
         self.live_label.setToolTip(message)
         self.live_state = status

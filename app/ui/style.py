@@ -99,17 +99,17 @@ def style_sheet() -> str:
     import tempfile
     from pathlib import Path
 
-    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtCore import QPointF
     from PySide6.QtGui import QColor, QPainter, QPixmap, QPolygonF
 
     path = Path(tempfile.gettempdir()) / "sitekit-ui" / "arrow-down.png"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pixmap = QPixmap(20, 12)
-        pixmap.fill(Qt.GlobalColor.transparent)
+        pixmap.fill(QColor(0, 0, 0, 0))  # (Qt.GlobalColor would cost start-up time)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(QColor(MUTED))
         painter.setBrush(QColor(MUTED))
         painter.drawPolygon(QPolygonF([QPointF(1, 1), QPointF(19, 1), QPointF(10, 11)]))
         painter.end()

@@ -11,19 +11,23 @@ arguments (`clicked()` of a `Slot()`), so widgets connect a lambda that calls `s
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
-from typing import Any, Coroutine
+from typing import TYPE_CHECKING, Any, Coroutine
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio is imported where it is used: the main window (which owns a Tasks) is built
+# and painted before asyncio is loaded, to keep start-up short.
 
 
 class Tasks:
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set["asyncio.Task"] = set()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task:
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> "asyncio.Task":
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         if name:
             task.set_name(name)
@@ -31,7 +35,7 @@ class Tasks:
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: asyncio.Task) -> None:
+    def _finished(self, task: "asyncio.Task") -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
@@ -45,6 +49,8 @@ class Tasks:
 
     async def cancel_all(self) -> None:
         """Cancel what is still running (except the caller) and wait until it unwound."""
+        import asyncio
+
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if not t.done() and t is not current]
         for task in tasks:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+# `Qt` (the enum namespace) is looked up inside functions, as QtCore.Qt: materialising it
+# costs ~18 ms, and the main window paints its first frame with these widgets before
+# anything needs an enum (see tests/bench).
+from PySide6 import QtCore
+from PySide6.QtCore import QRectF, QSize, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractButton, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
@@ -22,7 +26,8 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = False,
 
 def form_layout() -> QFormLayout:
     form = QFormLayout()
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+    align = QtCore.Qt.AlignmentFlag
+    form.setLabelAlignment(align.AlignRight | align.AlignTop)
     form.setHorizontalSpacing(12)
     form.setVerticalSpacing(10)
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -45,14 +50,14 @@ def card(parent: QWidget | None = None) -> QFrame:
 def primary_button(text: str, parent: QWidget | None = None) -> QPushButton:
     button = QPushButton(text, parent)
     button.setProperty("primary", True)
-    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
     return button
 
 
 def link_button(text: str, parent: QWidget | None = None) -> QPushButton:
     button = QPushButton(text, parent)
     button.setProperty("link", True)
-    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
     button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
     return button
 
@@ -70,10 +75,10 @@ class Banner(QFrame):
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(10)
         self._icon = QLabel()
-        self._icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._icon.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
         self._text = QLabel()
         self._text.setWordWrap(True)
-        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._text.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
@@ -133,7 +138,7 @@ class Spinner(QWidget):
         painter.setPen(QPen(QColor(style.BORDER), pen_width))
         painter.drawEllipse(rect)
         pen = QPen(QColor(style.ACCENT), pen_width)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.drawArc(rect, -self._angle * 16, 100 * 16)
 
@@ -149,7 +154,7 @@ class ToggleSwitch(QAbstractButton):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setCheckable(True)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self._pending = False
         self._known = True
@@ -188,7 +193,7 @@ class ToggleSwitch(QAbstractButton):
             track = QColor(style.OK)
         else:
             track = QColor("#cbd5e1")
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(track)
         painter.drawRoundedRect(rect, radius, radius)
         knob = rect.height() - 6
@@ -202,7 +207,7 @@ class ToggleSwitch(QAbstractButton):
         painter.drawEllipse(QRectF(x, rect.top() + 3, knob, knob))
         if not self._known and self.isEnabled() and not self._pending:
             painter.setPen(QPen(QColor(style.MUTED), 1.5))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "?")
+            painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, "?")
 
 
 class StatusDot(QWidget):
@@ -220,7 +225,7 @@ class StatusDot(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(self._colour)
         painter.drawEllipse(QRectF(1, 1, 8, 8))
 

@@ -95,6 +95,12 @@ async def window(qtbot, demo_ws):
     try:
         yield win
     finally:
+        # let what the test started (a sign-in, a command) finish: cancelling aiohttp
+        # mid-request only makes noise; cancel what is still running after that
+        for _ in range(300):
+            if not win.tasks.running:
+                break
+            await asyncio.sleep(0.01)
         win.hide()
         win.detach()
         await win.tasks.cancel_all()

@@ -64,6 +64,7 @@ async def test_wrong_password_is_explained_in_the_wizard(window, qtbot):
     qtbot.keyClick(page.password, Qt.Key.Key_Return)
     assert page.error.text() == ""
     await until(lambda: window.root.currentWidget() is window.shell, 10, "the main screens")
+    await until(lambda: window.live_state == "online", 10, "the live connection")
 
 
 async def test_unknown_account_in_another_region(window, qtbot):

@@ -58,6 +58,26 @@ class ListState(QWidget):
         self.action.setVisible(bool(action))
 
 
+class DeviceTable(QTableView):
+    """The list; drops the Type column when the window is too narrow for every column.
+
+    The panel beside it names the type anyway, and a horizontal scroll bar would hide
+    the state, which matters more on site.
+    """
+
+    MIN_STATE_WIDTH = 150
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        header = self.horizontalHeader()
+        needed = sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+                     for c in (NAME, KIND, STATUS))
+        self.setColumnHidden(KIND, needed + self.MIN_STATE_WIDTH > self.viewport().width())
+
+
 class DevicesPage(Page):
     refresh_requested = Signal()
     sign_in_requested = Signal()
@@ -83,7 +103,7 @@ class DevicesPage(Page):
         left.addLayout(toolbar)
 
         self.model = DeviceListModel(parent=self)
-        self.table = QTableView()
+        self.table = DeviceTable()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -113,12 +133,12 @@ class DevicesPage(Page):
         columns.addLayout(left, 5)
 
         self.panel = DevicePanel(tasks)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.panel)
-        scroll.setMinimumWidth(340)
+        self.panel_area = QScrollArea()
+        self.panel_area.setWidgetResizable(True)
+        self.panel_area.setWidget(self.panel)
+        self.panel_area.setMinimumWidth(340)
         self.panel.setObjectName("ScrollBody")
-        columns.addWidget(scroll, 3)
+        columns.addWidget(self.panel_area, 3)
         self.body.addLayout(columns, 1)
         self._selected: str | None = None
         self.show_signed_out()
@@ -142,26 +162,29 @@ class DevicesPage(Page):
 
     # -- states -----------------------------------------------------------------------
 
+    def _show_list(self, has_list: bool) -> None:
+        # without a list there is nothing to select: the message gets the whole width
+        self.list_stack.setCurrentWidget(self.table if has_list else self.list_state)
+        self.panel_area.setVisible(has_list)
+        self.refresh_button.setVisible(has_list)
+        self.count.setVisible(has_list)
+
     def show_loading(self) -> None:
         self._action = None
         self.list_state.set("Loading devices…", "Asking the cloud for this account's devices.",
                             busy=True)
-        self.list_stack.setCurrentWidget(self.list_state)
-        self.refresh_button.setEnabled(False)
+        self._show_list(False)
 
     def show_signed_out(self) -> None:
         self._action = self.sign_in_requested.emit
         self.list_state.set("Not signed in", "Sign in to an eWeLink account to see its devices.",
                             action="Sign in…")
-        self.list_stack.setCurrentWidget(self.list_state)
-        self.count.setText("")
-        self.refresh_button.setEnabled(False)
+        self._show_list(False)
 
     def show_failed(self, message: str) -> None:
         self._action = self.refresh_requested.emit
         self.list_state.set("Could not load the devices", error=message, action="Try again")
-        self.list_stack.setCurrentWidget(self.list_state)
-        self.refresh_button.setEnabled(True)
+        self._show_list(False)
 
     def show_devices(self) -> None:
         self.model.reload()
@@ -169,16 +192,15 @@ class DevicesPage(Page):
 
     def _update_list_state(self) -> None:
         devices = self.model.rowCount()
-        self.refresh_button.setEnabled(True)
         if devices == 0:
             self._action = self.refresh_requested.emit
             self.list_state.set("No devices on this account",
                                 "Devices added in the eWeLink app (or paired with SiteKit) "
                                 "show up here.", action="Refresh")
-            self.list_stack.setCurrentWidget(self.list_state)
-            self.count.setText("")
+            self._show_list(False)
             return
-        self.list_stack.setCurrentWidget(self.table)
+        self._show_list(True)
+        self.table.fit_columns()
         online = sum(1 for row in range(devices) if (d := self.model.device_at(row)) and d.online)
         self.count.setText(f"{devices} devices · {online} online")
 
