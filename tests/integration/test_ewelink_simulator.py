@@ -550,9 +550,10 @@ async def test_nothing_secret_is_logged(sim, session, caplog):
 async def test_demo_site_describe_and_login(session):
     async with DemoSite(live_drift_seconds=None) as site:
         info = site.describe()
-        assert set(info) == {"ewelink"}
+        assert set(info) == {"ewelink", "ewelink_ap_devices", "site_wifi"}  # pairing: test_sonoff_simulator.py
         ewelink = info["ewelink"]
-        assert set(ewelink) == {"api", "region", "regions", "appid", "appsecret", "email", "password"}
+        assert set(ewelink) == {"api", "region", "regions", "appid", "appsecret", "email", "password",
+                                "dispatch"}
         assert set(ewelink["regions"]) == {"cn", "as", "eu", "us"}
         assert ewelink["api"] == ewelink["regions"]["eu"] and ewelink["region"] == "eu"
         assert len(ewelink["appid"]) == 32 and ewelink["appid"].isalnum()
@@ -597,7 +598,7 @@ async def test_run_sim_process_exits_cleanly_on_signal(signum):
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 10)
-        assert set(json.loads(line)) == {"ewelink"}
+        assert set(json.loads(line)) == {"ewelink", "ewelink_ap_devices", "site_wifi"}
         proc.send_signal(signum)
         rest, _ = await asyncio.wait_for(proc.communicate(), 10)
         assert proc.returncode == 0 and rest == b""

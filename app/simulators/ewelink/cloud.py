@@ -12,6 +12,11 @@ The access log is off: the refresh query string carries the refresh token.
 Fault knobs beyond the contract: `faults.http_status` (None, or an HTTP status that every
 REST call answers with a plain-text body, for clients' non-2xx / non-JSON handling).
 Simulator-only HTTP control endpoints are described in control.py.
+
+Devices: seeded devices live only in the cloud. A simulated Sonoff (sonoff.py) is a real
+peer: the cloud knows it from manufacture(), it registers over the websocket
+(device_socket.py), is claimed by `POST /api/user/device/add`, and holds its own state
+(the cloud forwards commands to it and mirrors its reports).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from aiohttp import web
 from app.simulators.ewelink import devices as device_rules
 from app.simulators.ewelink.control import PREFIX as CONTROL_PREFIX
 from app.simulators.ewelink.control import ControlApi
+from app.simulators.ewelink.device_socket import DeviceLink
 from app.simulators.ewelink.rest import RestApi
 from app.simulators.ewelink.state import SEED, Account, CloudState, SeedAccount, SimDevice
 from app.simulators.ewelink.websocket import Connection, WebsocketApi
@@ -84,7 +90,8 @@ class EwelinkCloudSim:
             for account in SEED:
                 self.state.add_account(account)
         self.handshakes = 0  # successful userOnline handshakes, ever
-        self.connections: set[Connection] = set()
+        self.connections: set[Connection] = set()  # app sockets
+        self.device_links: dict[str, DeviceLink] = {}  # registered devices' sockets, by deviceid
         self._host: str | None = None
         self._ports: dict[str, int] = {}
         self._runners: list[web.AppRunner] = []
@@ -123,6 +130,9 @@ class EwelinkCloudSim:
         if self.connections:
             await asyncio.gather(*(c.close(1001, "simulator stopping") for c in list(self.connections)),
                                  return_exceptions=True)
+        if self.device_links:
+            await asyncio.gather(*(link.close(1001, "simulator stopping")
+                                   for link in list(self.device_links.values())), return_exceptions=True)
         runners, self._runners = self._runners, []
         for runner in runners:
             await runner.cleanup()
@@ -201,6 +211,20 @@ class EwelinkCloudSim:
     def add_account(self, account: SeedAccount) -> Account:
         """Add an account (and its devices) beside the seed, e.g. an empty one for a test."""
         return self.state.add_account(account)
+
+    def manufacture(self, *, deviceid: str, devicekey: str, chipid: str, uiid: int) -> SimDevice:
+        """Make the cloud know a physical device (a simulated Sonoff) before any account holds it.
+
+        That is what lets the add-device call accept it before or after it registers.
+        """
+        return self.state.manufacture(deviceid, devicekey, chipid, uiid)
+
+    async def add_to_account(self, account: Account, device: SimDevice, name: str) -> None:
+        """Claim a device for an account; if it is already connected the owner hears so."""
+        self.state.claim(device, account, name)
+        if device.online:
+            await self._push(account.id, {"action": "sysmsg", "deviceid": device.deviceid,
+                                          "apikey": device.owner_apikey, "params": {"online": True}})
 
     def set_unresponsive(self, deviceid: str, unresponsive: bool = True) -> None:
         self.device(deviceid).unresponsive = unresponsive

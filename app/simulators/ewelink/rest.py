@@ -8,6 +8,13 @@ endpoint-specific checks -> token (401 unknown or superseded, 402 expired).
 Login looks the account up across all regions first: an account held by another region
 answers 301 with that region before the password is checked (that server cannot check
 it), an account held nowhere answers 404.
+
+Pairing (device-sim): `POST /dispatch/device` is the device side (no auth, the device
+asks where its websocket is, before `register`); `POST /api/user/device/add` puts a
+device the cloud knows (seeded, or a simulated Sonoff made with `manufacture`) on the
+signed-in account: wrong device key 406, unknown device 404, another account's 403,
+already this account's answers ok again with the same device (no duplicate), and a
+`chipid` that is given must match the one the device reports in AP mode (406).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from aiohttp import web
 
+from app.simulators.ewelink import devices as device_rules
 from app.vendors.ewelink import signing
 
 if TYPE_CHECKING:
@@ -65,6 +73,8 @@ class RestApi:
         app.router.add_get("/api/user/refresh", self.refresh)
         app.router.add_get("/api/user/device", self.device_list)
         app.router.add_post("/dispatch/app", self.dispatch)
+        app.router.add_post("/dispatch/device", self.dispatch_device)
+        app.router.add_post("/api/user/device/add", self.device_add)
 
     # ----- shared checks ------------------------------------------------------------------
 
@@ -195,3 +205,51 @@ class RestApi:
         host = self.cloud.public_host(request)
         return web.json_response({"error": 0, "reason": "ok", "IP": host,
                                   "port": self.cloud.ws_port(self.region), "domain": host})
+
+    async def dispatch_device(self, request: web.Request) -> web.Response:
+        """Where a device opens its websocket (the device asks right after joining Wi-Fi)."""
+        _, body = await self._json_body(request)
+        if body is None:
+            return error(400, "body must be a JSON object")
+        if not isinstance(body.get("deviceid"), str) or not body["deviceid"]:
+            return error(400, "missing parameter: deviceid")
+        host = self.cloud.public_host(request)
+        log.info("device dispatch at %s", self.region)
+        return web.json_response({"error": 0, "reason": "ok", "IP": host,
+                                  "port": self.cloud.ws_port(self.region), "domain": host})
+
+    async def device_add(self, request: web.Request) -> web.Response:
+        _, body = await self._json_body(request)
+        if body is None:
+            return error(400, "body must be a JSON object")
+        failure = self._check_present(body) or self._check_values(body)
+        if failure:
+            return failure
+        failure, account_id, _ = self._check_bearer(request)
+        if failure:
+            return failure
+        for name in ("deviceid", "apikey"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                return error(400, f"missing parameter: {name}")
+        name = body.get("name")
+        if name is not None and not isinstance(name, str):
+            return error(400, "name must be a string")
+        chipid = body.get("chipid")
+        if chipid not in (None, "") and not isinstance(chipid, str):
+            return error(400, "chipid must be a string")
+        device = self.cloud.state.devices.get(body["deviceid"])
+        if device is None:
+            return error(404, "device not found")
+        if body["apikey"] != device.devicekey:
+            return error(406, "device key mismatch")
+        if chipid and device.chipid and chipid != device.chipid:
+            return error(406, "chipid mismatch")
+        account = self.cloud.state.accounts[account_id]
+        if device.owner_id is not None and device.owner_id != account.id:
+            log.info("device add at %s: the device belongs to another account", self.region)
+            return error(403, "device belongs to another account")
+        if device.owner_id is None:
+            label = (name or "").strip() or f"{device_rules.catalogue(device.uiid).product_model} {device.deviceid}"
+            await self.cloud.add_to_account(account, device, label)
+            log.info("device add at %s: added", self.region)
+        return web.json_response({"error": 0, "device": device.to_wire()})

@@ -123,13 +123,14 @@ class SimDevice:
     deviceid: str
     name: str
     uiid: int
-    owner_id: str
-    owner_apikey: str
+    owner_id: str | None  # None: made and known to the cloud, not on any account yet
+    owner_apikey: str | None
     devicekey: str
     online: bool
     params: dict[str, Any]
     created_at: float
     unresponsive: bool = False  # accepts nothing: commands end in 504 after device_timeout
+    chipid: str = ""  # as the device reports it in AP mode; "" for seeded devices
 
     @property
     def kind(self) -> str:
@@ -150,7 +151,7 @@ class SimDevice:
                 "uiid": self.uiid, "model": info.model, "ui": info.ui,
                 "description": info.product_model, "manufacturer": "SONOFF (simulated)",
                 "mac": mac, "apmac": mac, "modelInfo": hex_id, "brandId": "5c4c1aee3a7d24c7100be054",
-                "staMac": mac.upper(), "chipid": self.deviceid[-6:].upper(),
+                "staMac": mac.upper(), "chipid": self.chipid or self.deviceid[-6:].upper(),
             }},
             "__v": 0,
             "onlineTime": iso(self.created_at),
@@ -258,6 +259,31 @@ class CloudState:
             online=spec.online, params=params, created_at=self.now() - 30 * 24 * 3600)
         self.devices[device.deviceid] = device
         return device
+
+    def manufacture(self, deviceid: str, devicekey: str, chipid: str, uiid: int) -> SimDevice:
+        """A device the cloud knows exists (it left the factory) but no account holds yet.
+
+        Making the same device twice (same key) returns it; a different key is a mistake.
+        """
+        existing = self.devices.get(deviceid)
+        if existing is not None:
+            if existing.devicekey != devicekey or existing.uiid != uiid:
+                raise ValueError(f"device {deviceid} already exists with another key or uiid")
+            existing.chipid = existing.chipid or chipid
+            return existing
+        device = SimDevice(
+            deviceid=deviceid, name="", uiid=uiid, owner_id=None, owner_apikey=None,
+            devicekey=devicekey, online=False, params=device_rules.default_params(deviceid, uiid),
+            created_at=self.now(), chipid=chipid)
+        self.devices[deviceid] = device
+        return device
+
+    def claim(self, device: SimDevice, account: Account, name: str) -> None:
+        """Put an unowned device on an account (the add-device call)."""
+        if device.owner_id is not None:
+            raise ValueError(f"device {device.deviceid} already belongs to an account")
+        device.owner_id, device.owner_apikey, device.name = account.id, account.apikey, name
+        device.created_at = self.now()
 
     def find_account(self, login: Any) -> Account | None:
         if not isinstance(login, str) or not login:

@@ -19,6 +19,10 @@ socket are answered while a device is slow.
 offline device answers 503 to `query` too (the guide: a command to an offline device
 always fails). A refresh does not close sockets opened with the refreshed `at`; only a
 new login does (the guide's "forced to log out").
+
+A socket whose first frame is `register` is a device, not an app: device_socket.py runs
+it. Commands to a device that has such a socket (a simulated Sonoff) are forwarded to it
+and answered once it acknowledges (504 if it does not within `device_timeout`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from app.simulators.ewelink import devices as device_rules
+from app.simulators.ewelink.device_socket import serve_device
 
 if TYPE_CHECKING:
     from app.simulators.ewelink.cloud import EwelinkCloudSim
@@ -104,7 +109,12 @@ class WebsocketApi:
         conn = Connection(ws, request, self.region)
         self.cloud.connections.add(conn)
         try:
-            if await self._handshake(conn):
+            first = await self._first_frame(conn)
+            if first is not None and first.get("action") == "register":
+                # a device, not an app: device_socket.py runs it (not an app connection)
+                self.cloud.connections.discard(conn)
+                await serve_device(self.cloud, ws, request, first)
+            elif first is not None and await self._handshake(conn, first):
                 await self._serve(conn)
         except asyncio.CancelledError:
             raise
@@ -117,15 +127,18 @@ class WebsocketApi:
                 task.cancel()
         return ws
 
-    async def _handshake(self, conn: Connection) -> bool:
+    async def _first_frame(self, conn: Connection) -> dict[str, Any] | None:
+        """The first text frame parsed ({} when it is not a JSON object); None: no usable frame."""
         try:
             msg = await conn.ws.receive(timeout=self.cloud.handshake_timeout)
         except asyncio.TimeoutError:
             await conn.close(WSCloseCode.POLICY_VIOLATION, "no userOnline")
-            return False
+            return None
         if msg.type != WSMsgType.TEXT:
-            return False
-        frame = _parse(msg.data)
+            return None
+        return _parse(msg.data) or {}
+
+    async def _handshake(self, conn: Connection, frame: dict[str, Any]) -> bool:
         account = self._authenticate(frame)
         if account is None:
             log.info("websocket at %s: userOnline refused (406)", self.region)
@@ -223,6 +236,11 @@ class WebsocketApi:
             await asyncio.sleep(faults.device_reply_delay)
         if not device.online:  # went offline while the command was on its way
             await conn.send_json({"error": 503, **reply, "reason": _REASONS[503]})
+            return
+        link = self.cloud.device_links.get(device.deviceid)
+        if link is not None and not await link.command(params, faults.device_timeout):
+            # a simulated Sonoff holds its own state: no ack from it, no change
+            await conn.send_json({"error": 504, **reply, "reason": _REASONS[504]})
             return
         device_rules.apply(device.uiid, device.params, params)
         await conn.send_json({"error": 0, **reply})
