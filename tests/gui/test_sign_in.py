@@ -110,3 +110,25 @@ async def test_sign_out_from_settings_returns_to_sign_in(signed_in, qtbot):
     assert window.account_label.text() == "Not signed in"
     assert window.devices.model.rowCount() == 0
     assert window.wizard.sign_in_page.account.text() == DEMO_ACCOUNT
+
+
+async def test_signed_in_elsewhere_sends_the_user_back_to_sign_in(signed_in, demo_ws):
+    """eWeLink allows one session per account: another login ends ours, and we say so."""
+    from app.core.http import make_session
+    from app.vendors.ewelink.client import EwelinkClient
+
+    window = signed_in
+    endpoints = demo_ws.profile.ewelink
+    async with make_session() as session:
+        other = EwelinkClient(session, appid=endpoints.appid, appsecret=endpoints.appsecret,
+                              region="eu", regions=endpoints.regions)
+        await other.login(DEMO_ACCOUNT, DEMO_PASSWORD)  # e.g. the customer's phone app
+    await until(lambda: window.root.currentWidget() is window.wizard, 15, "the sign-in page")
+    page = window.wizard.sign_in_page
+    assert "session ended" in page.error.text()
+    assert window.live_label.text() == "Signed out"
+    assert window.devices.list_state.text.text() == "Not signed in"
+    # signing in again (which ends the other session in turn) brings everything back
+    page.sign_in_button.click()
+    await until(lambda: window.live_state == "online", 15, "the live connection again")
+    assert window.devices.model.rowCount() == 7
