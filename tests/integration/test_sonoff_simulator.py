@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -329,6 +334,55 @@ async def test_dispatch_device_names_the_websocket(session, cloud):
         assert (await resp.json())["error"] == 400
 
 
+async def test_cloud_end_of_a_device_socket(session, cloud):
+    """The cloud's side alone, with a hand-driven device socket: register, ping, commands
+    forwarded and acknowledged, no answer (504), socket gone while waiting (503)."""
+    cloud.manufacture(deviceid="1000dd0009", devicekey="key-9", chipid="C9", uiid=1)
+    account = await login(session, cloud)
+    assert (await device_add(session, cloud, account, deviceid="1000dd0009", apikey="key-9",
+                             chipid="C9"))["error"] == 0
+    app = await app_socket(session, cloud, account)
+    dev = await session.ws_connect(f"ws://127.0.0.1:{cloud.ws_port('eu')}/api/ws")
+    try:
+        await dev.send_json({"action": "register", "deviceid": "1000dd0009", "apikey": "key-9",
+                             "userAgent": "device", "romVersion": "3.6.0", "model": "PSF-B01-GL",
+                             "ts": int(time.time()), "sequence": "1"})
+        assert await receive_json(dev) == {"error": 0, "deviceid": "1000dd0009",
+                                           "apikey": account["user"]["apikey"],
+                                           "config": {"hb": 1, "hbInterval": 145}, "sequence": "1"}
+        assert (await receive_until(app, lambda f: f.get("action") == "sysmsg"))["params"] == {"online": True}
+        assert cloud.open_sockets == 1 and cloud.handshakes == 1  # the device is not an app socket
+        await dev.send_str("ping")
+        assert (await dev.receive(timeout=TIMEOUT)).data == "pong"
+
+        def command(sequence):
+            return {"action": "update", "apikey": account["user"]["apikey"], "deviceid": "1000dd0009",
+                    "userAgent": "app", "sequence": sequence, "params": {"switch": "on"}}
+
+        await app.send_json(command("a"))
+        forwarded = await receive_json(dev)
+        assert forwarded["action"] == "update" and forwarded["userAgent"] == "app"
+        assert forwarded["params"] == {"switch": "on"} and cloud.device("1000dd0009").params["switch"] == "off"
+        await dev.send_json({"error": 0, "deviceid": "1000dd0009", "sequence": forwarded["sequence"]})
+        assert (await receive_until(app, lambda f: f.get("sequence") == "a"))["error"] == 0
+        assert cloud.device("1000dd0009").params["switch"] == "on"
+
+        cloud.faults.device_timeout = 0.2
+        await app.send_json(command("b"))
+        await receive_json(dev)  # forwarded, never answered
+        assert (await receive_until(app, lambda f: f.get("sequence") == "b"))["error"] == 504
+
+        cloud.faults.device_timeout = 5.0
+        await app.send_json(command("c"))
+        await receive_json(dev)
+        await dev.close()
+        assert (await receive_until(app, lambda f: f.get("sequence") == "c"))["error"] == 503
+        assert not cloud.device("1000dd0009").online
+    finally:
+        await dev.close()
+        await app.close()
+
+
 # ----- LAN mode -----------------------------------------------------------------------------
 
 async def test_lan_switch_and_info_with_encrypted_bodies(session, cloud, make_device):
@@ -404,6 +458,51 @@ async def test_cloud_command_reaches_the_device(session, cloud, make_device):
         await ws.close()
 
 
+async def test_lan_requests_are_served_one_at_a_time(session, cloud, make_device):
+    device = await make_device(uiid=4)
+    await pair(session, cloud, device)
+    replies = await asyncio.gather(*(
+        lan(session, device, "switches", {"switches": [{"switch": "on", "outlet": i}]}) for i in range(4)))
+    assert all(r["error"] == 0 for r in replies)
+    assert sorted(r["seq"] for r in replies) == [2, 3, 4, 5]  # each saw its own change, none interleaved
+    assert [c["switch"] for c in device.params["switches"]] == ["on"] * 4
+
+
+async def test_device_reconnects_when_its_cloud_socket_drops(session, cloud, make_device):
+    device = await make_device()
+    device.retry_seconds = 0.05
+    await pair(session, cloud, device)
+    await cloud.device_links[DEVICEID].close()
+    for _ in range(100):
+        if not cloud.device(DEVICEID).online:
+            break
+        await asyncio.sleep(0.01)
+    # LAN control keeps working while the cloud is away
+    assert (await lan(session, device, "switch", {"switch": "on"}))["error"] == 0
+    for _ in range(200):
+        if cloud.device(DEVICEID).online and DEVICEID in cloud.device_links:
+            break
+        await asyncio.sleep(0.01)
+    assert cloud.device(DEVICEID).online and device.mode == "online"
+    for _ in range(100):  # the full report after re-registering carries the LAN change
+        if cloud.device(DEVICEID).params["switch"] == "on":
+            break
+        await asyncio.sleep(0.01)
+    assert cloud.device(DEVICEID).params["switch"] == "on"
+
+
+async def test_no_secrets_in_logs(session, cloud, make_device, caplog):
+    caplog.set_level("DEBUG")
+    device = await make_device()
+    account = await login(session, cloud)
+    await device_add(session, cloud, account)
+    await pair(session, cloud, device)
+    await lan(session, device, "switch", {"switch": "on"})
+    await post_ap(session, await make_device(deviceid="1000dd0002"), ap_body(cloud, password="p" * 64))
+    for secret in (DEVICEKEY, WIFI.password, "p" * 64, account["at"]):
+        assert secret not in caplog.text
+
+
 # ----- the demo site ------------------------------------------------------------------------
 
 async def test_demo_site_has_ap_devices_and_site_wifi(session):
@@ -435,3 +534,124 @@ async def test_demo_site_device_identities_are_stable():
 
     assert ap_device_identity(0) == ap_device_identity(0)
     assert ap_device_identity(0)[1] != ap_device_identity(1)[1]
+
+
+# ----- real mDNS, in a network namespace ------------------------------------------------------
+
+# Runs inside a fresh network namespace whose loopback carries multicast: a cloud sim and a
+# device with mDNS on, paired; zeroconf's own browser finds it, the TXT record decrypts with
+# the device key, and a LAN change is re-announced with the next seq. Prints one JSON line.
+MDNS_PROBE = r'''
+import asyncio, json, sys, time
+import aiohttp
+from zeroconf import IPVersion, ServiceStateChange
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+from app.simulators.ewelink import EwelinkCloudSim
+from app.simulators.ewelink.lan_cipher import decrypt, encrypt
+from app.simulators.ewelink.sonoff import SimulatedSonoff, SiteWifi
+
+KEY = "0123456789abcdef0123456789abcdef"
+TYPE = "_ewelink._tcp.local."
+
+def txt(info):
+    props = {k.decode(): v.decode() for k, v in info.properties.items()}
+    data = "".join(props[f"data{i}"] for i in range(1, 10) if f"data{i}" in props)
+    return props, json.loads(decrypt(KEY, props["iv"], data))
+
+async def main():
+    cloud = EwelinkCloudSim(appid="a" * 32, appsecret="s" * 32)
+    await cloud.start("127.0.0.1", 0)
+    device = SimulatedSonoff(cloud, deviceid="1000abcdef", devicekey=KEY, chipid="ABCDEF", uiid=1,
+                             site_wifi=SiteWifi("Net", "password1"), mdns=True, mdns_interfaces=["127.0.0.1"])
+    await device.start()
+    zc = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+    changes = asyncio.Queue()
+    browser = AsyncServiceBrowser(zc.zeroconf, [TYPE], handlers=[
+        lambda zeroconf, service_type, name, state_change: changes.put_nowait((name, state_change))])
+    result = {}
+    try:
+        async with aiohttp.ClientSession() as http:
+            body = {"version": 4, "ssid": "Net", "password": "password1", "serverName": "127.0.0.1",
+                    "port": cloud.ws_port("eu")}
+            async with http.post(device.ap_url + "/ap", data=json.dumps(body)) as resp:
+                assert (await resp.json()) == {"error": 0}
+            await device.wait_mode("online", 5)
+            started = time.monotonic()
+            name, change = await asyncio.wait_for(changes.get(), 8)
+            result["found_s"] = round(time.monotonic() - started, 2)
+            info = AsyncServiceInfo(TYPE, name)
+            assert await info.async_request(zc.zeroconf, 3000)
+            props, params = txt(info)
+            result.update(name=name, port=info.port, addresses=info.parsed_addresses(), props=props,
+                          params=params, lan_port=int(device.lan_url.rsplit(":", 1)[1]))
+            iv, data = encrypt(KEY, json.dumps({"switch": "on"}))
+            async with http.post(device.lan_url + "/zeroconf/switch", json={
+                    "sequence": "1", "deviceid": "1000abcdef", "selfApikey": "123", "encrypt": True,
+                    "iv": iv, "data": data}) as resp:
+                result["lan_reply"] = await resp.json()
+            while True:
+                name, change = await asyncio.wait_for(changes.get(), 5)
+                if change is ServiceStateChange.Updated:
+                    info = AsyncServiceInfo(TYPE, name)
+                    await info.async_request(zc.zeroconf, 3000)
+                    props, params = txt(info)
+                    if props["seq"] == "2":
+                        result.update(updated_seq=props["seq"], updated_params=params)
+                        break
+    finally:
+        await browser.async_cancel()
+        await zc.async_close()
+        await device.stop()
+        await cloud.stop()
+    print(json.dumps(result))
+
+asyncio.run(main())
+'''
+
+
+def _netns(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ip", "netns", *args], capture_output=True, text=True, timeout=10)
+
+
+@pytest.fixture
+def multicast_namespace():
+    """A network namespace whose loopback carries multicast (plain loopback does not)."""
+    if sys.platform != "linux" or shutil.which("ip") is None:
+        pytest.skip("real mDNS needs Linux network namespaces (`ip netns`)")
+    if os.geteuid() != 0:
+        pytest.skip("real mDNS needs a network namespace: creating one needs root (CI runs as root)")
+    name = f"sk-sonoff-{os.getpid()}"
+    made = _netns("add", name)
+    if made.returncode != 0:
+        pytest.skip(f"cannot create a network namespace: {made.stderr.strip()}")
+    try:
+        for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "link", "set", "lo", "multicast", "on"]):
+            done = _netns("exec", name, *cmd)
+            if done.returncode != 0:
+                pytest.skip(f"cannot set up loopback in the namespace: {done.stderr.strip()}")
+        yield name
+    finally:
+        _netns("del", name)
+
+
+async def test_real_mdns_advertising_in_a_namespace(multicast_namespace):
+    repo = Path(__file__).resolve().parents[2]
+    proc = await asyncio.create_subprocess_exec(
+        "ip", "netns", "exec", multicast_namespace, sys.executable, "-c", MDNS_PROBE, cwd=repo,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    assert result["name"] == "eWeLink_1000abcdef._ewelink._tcp.local."
+    assert result["port"] == result["lan_port"] and result["addresses"] == ["127.0.0.1"]
+    props = result["props"]
+    assert {k: props[k] for k in ("txtvers", "id", "type", "apivers", "seq", "encrypt")} == {
+        "txtvers": "1", "id": "1000abcdef", "type": "plug", "apivers": "1", "seq": "1", "encrypt": "true"}
+    assert result["params"]["switch"] == "off" and result["params"]["fwVersion"]
+    assert result["lan_reply"] == {"seq": 2, "sequence": "1", "error": 0}
+    assert result["updated_seq"] == "2" and result["updated_params"]["switch"] == "on"

@@ -60,6 +60,8 @@ class Advertiser:
         self.host = host
         self.port = port
         self.interfaces = list(interfaces) if interfaces else None
+        # the A record: an IPv4 address (a name is resolved once here)
+        self._address = socket.inet_aton(socket.gethostbyname(host))
         self._aiozc = None
         self._info = None
         self._lock = asyncio.Lock()
@@ -79,10 +81,16 @@ class Advertiser:
 
         async with self._lock:
             interfaces = self.interfaces if self.interfaces else InterfaceChoice.All
-            self._aiozc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
-            self._info = self._service_info(properties)
-            # probing happens inside this await; the announcement goes out behind it
-            await self._aiozc.async_register_service(self._info, allow_name_change=False)
+            try:
+                self._aiozc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+                self._info = self._service_info(properties)
+                # probing happens inside this await; the announcement goes out behind it
+                await self._aiozc.async_register_service(self._info, allow_name_change=False)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # no usable interface, name taken: the device works without
+                log.warning("mDNS: cannot advertise %s: %s", self.deviceid, exc)
+                return
             self._registered.set()
             log.info("mDNS: advertising %s on port %d", self.deviceid, self.port)
             latest, self._latest = self._latest, None
@@ -109,7 +117,7 @@ class Advertiser:
 
         return AsyncServiceInfo(
             SERVICE_TYPE, instance_name(self.deviceid), port=self.port, properties=properties,
-            addresses=[socket.inet_aton(self.host)], server=f"eWeLink_{self.deviceid}.local.")
+            addresses=[self._address], server=f"eWeLink_{self.deviceid}.local.")
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

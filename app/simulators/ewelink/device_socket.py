@@ -14,7 +14,8 @@ Frames on a device socket:
   answered `{"error":0,"deviceid","sequence"}`.
 - cloud -> device `{"action":"update","userAgent":"app","sequence","params"}`: an app's
   command forwarded (websocket.py does this for devices that have a socket); the device
-  answers `{"error":0,"deviceid","sequence"}`.
+  answers `{"error":0,"deviceid","sequence"}`. No answer within `device_timeout`: 504 to
+  the app; the socket ending meanwhile: 503 (offline).
 - `ping` -> `pong`; a socket silent for hbInterval * 1.5 s is closed, as for apps.
 A device socket is not an app connection: it is not in `cloud.connections`, so
 `drop_websockets`, `open_sockets` and `handshakes` keep meaning the apps' sockets.
@@ -69,8 +70,9 @@ class DeviceLink:
         except (ConnectionError, RuntimeError):
             pass
 
-    async def command(self, params: dict[str, Any], timeout: float) -> bool:
-        """Forward an app's command; True when the device acknowledged it in time."""
+    async def command(self, params: dict[str, Any], timeout: float) -> int:
+        """Forward an app's command: the device's answer code (0 ok), 504 when it did not
+        answer in time, 503 when its socket closed meanwhile."""
         self._sequence += 1
         sequence = f"{int(time.time() * 1000)}{self._sequence:03d}"
         future = asyncio.get_running_loop().create_future()
@@ -81,10 +83,18 @@ class DeviceLink:
                                   "userAgent": "app", "sequence": sequence, "params": params})
             reply = await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
-            return False
+            return 504
         finally:
             self._pending.pop(sequence, None)
-        return reply.get("error") == 0
+        code = reply.get("error")
+        return code if isinstance(code, int) and not isinstance(code, bool) else 500
+
+    def fail_pending(self) -> None:
+        """The socket ended: commands waiting for the device learn it went offline."""
+        for future in self._pending.values():
+            if not future.done():
+                future.set_result({"error": 503})
+        self._pending.clear()
 
     async def serve(self) -> None:
         silence = self.cloud.hb_interval * 1.5
@@ -151,6 +161,7 @@ async def serve_device(cloud: EwelinkCloudSim, ws: web.WebSocketResponse, reques
     try:
         await link.serve()
     finally:
+        link.fail_pending()
         if cloud.device_links.get(device.deviceid) is link:
             del cloud.device_links[device.deviceid]
             await cloud.set_online(device.deviceid, False)

@@ -48,9 +48,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODES = ("ap", "joining", "online", "failed_join")
-RETRY_SECONDS = 1.0  # between attempts to reach an unreachable cloud
+RETRY_SECONDS = 1.0  # between attempts to reach the cloud (instance: retry_seconds)
 CLOUD_TIMEOUT = 5.0  # per dispatch / websocket step
 ROM_VERSION = "3.6.0"
+AP_CLOSE_DELAY = 0.0  # closing the hotspot lets the in-flight POST /ap reply finish first
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class SimulatedSonoff:
         self.seq = 0  # 1 after the LAN side boots, +1 per change
         self.ap_details: ApDetails | None = None
         self.cloud_connected = False
+        self.retry_seconds = RETRY_SECONDS
         # The cloud knows the device from the factory: adding it before it registers works.
         cloud.manufacture(deviceid=deviceid, devicekey=devicekey, chipid=chipid, uiid=uiid)
         self._mode = "ap"
@@ -234,22 +236,38 @@ class SimulatedSonoff:
     # ----- joining and the cloud --------------------------------------------------------
 
     async def _join(self) -> None:
-        # Let the reply to POST /ap leave before the hotspot goes away.
-        await asyncio.sleep(0.05)
-        await self._close_ap()
-        await asyncio.sleep(self.delays.join + self.delays.reboot)
-        if not self.wifi_ok:
-            log.info("device %s: cannot join %r (wrong Wi-Fi details)", self.deviceid,
-                     self.ap_details.ssid if self.ap_details else None)
-            self._set_mode("failed_join")
-            await asyncio.sleep(self.delays.ap_return)
-            self.ap_details = None
-            await self._open_ap(self._ap_port or 0)
-            return
-        await asyncio.sleep(self.delays.register)
-        if self.faults.never_registers:
-            return  # on Wi-Fi, but the cloud is never reached: stays "joining"
-        await self._cloud_loop()
+        try:
+            # Let the reply to POST /ap leave before the hotspot goes away.
+            await asyncio.sleep(AP_CLOSE_DELAY)
+            await self._close_ap()
+            await asyncio.sleep(self.delays.join + self.delays.reboot)
+            if not self.wifi_ok:
+                log.info("device %s: cannot join the network (wrong Wi-Fi details)", self.deviceid)
+                self._set_mode("failed_join")
+                await asyncio.sleep(self.delays.ap_return)
+                self.ap_details = None
+                await self._reopen_ap()
+                return
+            await asyncio.sleep(self.delays.register)
+            if self.faults.never_registers:
+                return  # on Wi-Fi, but the cloud is never reached: stays "joining"
+            await self._cloud_loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a simulator bug must show, not vanish in a task nobody awaits
+            log.exception("device %s: lifecycle failed", self.deviceid)
+            raise
+
+    async def _reopen_ap(self) -> None:
+        """Back to pairing mode at the same address; the port may be briefly taken."""
+        for attempt in range(20):
+            try:
+                await self._open_ap(self._ap_port or 0)
+                return
+            except OSError:
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.25)
 
     async def _cloud_loop(self) -> None:
         while True:
@@ -259,7 +277,7 @@ class SimulatedSonoff:
                     TypeError) as exc:
                 log.info("device %s: cloud not reachable (%s); retrying", self.deviceid,
                          type(exc).__name__)
-            await asyncio.sleep(RETRY_SECONDS)
+            await asyncio.sleep(self.retry_seconds)
 
     async def _connect_cloud(self) -> None:
         details = self.ap_details

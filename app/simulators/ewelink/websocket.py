@@ -238,10 +238,12 @@ class WebsocketApi:
             await conn.send_json({"error": 503, **reply, "reason": _REASONS[503]})
             return
         link = self.cloud.device_links.get(device.deviceid)
-        if link is not None and not await link.command(params, faults.device_timeout):
+        if link is not None:
             # a simulated Sonoff holds its own state: no ack from it, no change
-            await conn.send_json({"error": 504, **reply, "reason": _REASONS[504]})
-            return
+            code = await link.command(params, faults.device_timeout)
+            if code:
+                await conn.send_json({"error": code, **reply, "reason": _REASONS.get(code, "device error")})
+                return
         device_rules.apply(device.uiid, device.params, params)
         await conn.send_json({"error": 0, **reply})
         await self.cloud.push_update(device, params)
