@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from app.ui import style
+from app.ui.application import BENCH_ENV
 from app.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -39,9 +40,6 @@ LIVE_TEXT = {
     "signed_out": "Signed out",
 }
 
-BENCH_ENV = "SITEKIT_BENCH_FIRST_PAINT"
-
-
 class LoadingScreen(QWidget):
     """The first frame: deliberately plain Qt, so it paints before anything else loads."""
 
@@ -52,6 +50,8 @@ class LoadingScreen(QWidget):
         layout.addStretch(1)
         self.text = QLabel("Opening the site…")
         self.text.setProperty("role", "heading")
+        self.text.setWordWrap(True)  # "Could not open the site: …" can be long
+        self.text.setMaximumWidth(640)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.text)

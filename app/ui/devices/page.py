@@ -189,6 +189,7 @@ class DevicesPage(Page):
     def show_devices(self) -> None:
         self.model.reload()
         self._update_list_state()
+        self.table.fit_columns()
 
     def _update_list_state(self) -> None:
         devices = self.model.rowCount()
@@ -200,7 +201,6 @@ class DevicesPage(Page):
             self._show_list(False)
             return
         self._show_list(True)
-        self.table.fit_columns()
         online = sum(1 for row in range(devices) if (d := self.model.device_at(row)) and d.online)
         self.count.setText(f"{devices} devices · {online} online")
 
@@ -233,6 +233,7 @@ class DevicesPage(Page):
             self.panel.show_device(None)
         if self._ws is not None and self.list_stack.currentWidget() is self.table:
             self._update_list_state()
+            self.table.fit_columns()
 
     # -- live updates -----------------------------------------------------------------
 
