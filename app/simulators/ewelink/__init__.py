@@ -2,6 +2,10 @@
 
 Start here: `EwelinkCloudSim` (cloud.py). The wire rules it enforces are in rest.py and
 websocket.py, device behaviour in devices.py, accounts/tokens/seed in state.py.
+
+A device you pair like a real one: `SimulatedSonoff` (sonoff.py; AP mode in ap_server.py,
+LAN control in lan_server.py, mDNS in advertiser.py, its AES in lan_cipher.py); the cloud's
+end of its websocket is device_socket.py.
 """
 
 from app.simulators.ewelink.cloud import REGIONS, EwelinkCloudSim, Faults

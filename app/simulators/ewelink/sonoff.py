@@ -237,7 +237,8 @@ class SimulatedSonoff:
 
     async def _join(self) -> None:
         try:
-            # Let the reply to POST /ap leave before the hotspot goes away.
+            # Yield so the POST /ap handler returns; closing the hotspot's server waits for
+            # that in-flight reply to go out, so no fixed delay is needed.
             await asyncio.sleep(AP_CLOSE_DELAY)
             await self._close_ap()
             await asyncio.sleep(self.delays.join + self.delays.reboot)
