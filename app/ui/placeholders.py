@@ -14,14 +14,15 @@ from app.ui.widgets import Page, card, label
 
 class ComingSoonPage(Page):
     def __init__(self, title: str, subtitle: str, headline: str, steps: list[str],
-                 meanwhile: str, parent: QWidget | None = None) -> None:
+                 meanwhile: str, *, badge: str = "NEXT RELEASE",
+                 parent: QWidget | None = None) -> None:
         super().__init__(title, subtitle, parent)
         frame = card()
         frame.setMaximumWidth(680)
         layout = QVBoxLayout(frame)
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(10)
-        badge = label("NEXT RELEASE")
+        badge = label(badge)
         badge.setStyleSheet("background: #dbeafe; color: #1d4ed8; font-size: 11px; "
                             "font-weight: 700; padding: 3px 8px; border-radius: 4px;")
         badge_row = QHBoxLayout()
@@ -69,4 +70,5 @@ def schedules_page() -> ComingSoonPage:
         ["See every on/off timer stored on each device, in local time.",
          "Edit a schedule and copy it to several devices at once.",
          "Check what will switch tonight before you leave the site."],
-        "Set timers in the eWeLink app. SiteKit shows the resulting switching in Events.")
+        "Set timers in the eWeLink app. SiteKit shows the resulting switching in Events.",
+        badge="PLANNED")

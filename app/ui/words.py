@@ -24,6 +24,10 @@ READING_LABELS = {
 VENDOR_NAMES = {"ewelink": "eWeLink", "nuheat": "Nuheat", "nexhome": "NEXhome",
                 "nxcloud": "NXCloud", "sitekit": "SiteKit"}
 
+# what the live channel reports as a command's result, in words
+RESULT_NAMES = {"ok": "confirmed", "offline": "device offline", "timeout": "no answer",
+                "not sent": "not sent"}
+
 KIND_NAMES = {"state": "Report", "online": "Online", "offline": "Offline",
               "connection": "Connection", "command": "Command", "error": "Error"}
 
@@ -96,7 +100,9 @@ def event_summary(event: Event, device: Device | None = None) -> str:
     if event.kind == "command":
         text = params_text(payload.get("params"), device) or "Command"
         result = payload.get("result")
-        if result not in (None, "", {}):
+        if isinstance(result, str) and result:
+            text += f" → {RESULT_NAMES.get(result, result)}"
+        elif result not in (None, "", {}, []):
             text += f" → {_short(result)}"
         return f"Sent: {text}"
     return event.summary()

@@ -66,7 +66,7 @@ def test_feed_model_words_events(qapp):
         ("1000aa0005", "Report", "Power 1,234 W · Voltage 231 V"),
         ("Hall light", "Offline", "Went offline"),
         ("—", "Connection", "Connected to eWeLink."),
-        ("Hall light", "Command", "Sent: Switched on → ok"),
+        ("Hall light", "Command", "Sent: Switched on → confirmed"),
     ]
     local = T0.astimezone()
     assert cell(model, 0, 0) == f"{local:%H:%M:%S}"
