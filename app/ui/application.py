@@ -191,8 +191,10 @@ async def _main(window: "MainWindow", *, demo: bool, site_file: Path | None) -> 
         window.show()
     try:
         ws = await open_workspace(demo=demo, site_file=site_file)
-    except SiteKitError as exc:
-        window.show_opening(f"Could not open the site: {exc.user_text()}")
+    except Exception as exc:  # the window stays up to say why, until the user closes it
+        reason = (exc.user_text() if isinstance(exc, SiteKitError)
+                  else f"{type(exc).__name__}: {exc}")
+        window.show_opening(f"Could not open the site. {reason}")
         sys.excepthook(type(exc), exc, exc.__traceback__)
         await closed
         return 1

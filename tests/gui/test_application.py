@@ -99,3 +99,22 @@ async def test_explore_the_demo_site_from_the_welcome_page(monkeypatch, window):
     assert window.wizard.sign_in_page.account.text() == "demo@sitekit.example"
     window.detach()
     await opened[0].close()
+
+
+async def test_a_site_that_cannot_open_is_explained_and_exits_1(monkeypatch, tmp_path):
+    from app.ui.main_window import MainWindow
+
+    reported = []
+    monkeypatch.setattr(sys, "excepthook", lambda *info: reported.append(info[1]))
+    window = MainWindow(application.open_workspace)
+    main = asyncio.ensure_future(
+        application._main(window, demo=False, site_file=tmp_path / "missing-site.json"))
+    try:
+        await until(lambda: reported, 10, "the error")
+        assert "Could not open the site. Cannot read the site file" in window.loading.text.text()
+        window.close()
+        assert await asyncio.wait_for(main, 5) == 1
+    finally:
+        if not main.done():
+            main.cancel()
+        window.deleteLater()
