@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6 import QtCore
 from PySide6.QtCore import QRectF, QSize, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QAbstractButton, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QFormLayout, QFrame, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from app.ui import style
 
@@ -203,7 +203,8 @@ class ToggleSwitch(QAbstractButton):
             x = (left + right) / 2
         else:
             x = right if on else left
-        painter.setBrush(QColor("white") if self.isEnabled() or self._pending else QColor("#f8fafc"))
+        lit = self.isEnabled() or self._pending
+        painter.setBrush(QColor("white") if lit else QColor("#f8fafc"))
         painter.drawEllipse(QRectF(x, rect.top() + 3, knob, knob))
         if not self._known and self.isEnabled() and not self._pending:
             painter.setPen(QPen(QColor(style.MUTED), 1.5))

@@ -65,7 +65,8 @@ def params_text(params: Any, device: Device | None = None) -> str:
                 outlet = entry.get("outlet")
                 name = names.get(outlet) if isinstance(outlet, int) else None
                 if name is None:
-                    name = f"Channel {outlet + 1}" if isinstance(outlet, int) else f"Outlet {outlet}"
+                    name = (f"Channel {outlet + 1}" if isinstance(outlet, int)
+                            else f"Outlet {outlet}")
                 parts.append(f"{name} {entry.get('switch', '?')}")
     # Readings: let the device model parse them, so scales (POWR3 hundredths) stay right.
     probe = Device(deviceid="", name="", uiid=device.uiid if device else None, online=True,
