@@ -204,6 +204,34 @@ class EwelinkClient:
         self.device_apikeys = {d.deviceid: d.apikey for d in devices if d.apikey}
         return devices
 
+    async def add_device(self, deviceid: str, devicekey: str, name: str,
+                         chipid: str | None = None) -> Device:
+        """Put a freshly paired device on the account (`POST /api/user/device/add`).
+
+        `devicekey` is the device's own key, the `apikey` its `GET /device` answered.
+        Adding a device that is already on this account is harmless (the cloud answers with
+        the existing entry); callers that must never duplicate check the list first.
+        """
+        body: dict[str, Any] = {"deviceid": deviceid, "apikey": devicekey, "name": name,
+                                "isSub": 0}
+        if chipid:
+            body["chipid"] = chipid
+        try:
+            reply = await self._bearer("POST", "/api/user/device/add", body=body)
+        except AuthError:
+            raise
+        except VendorError as exc:
+            raise _add_device_error(exc, deviceid) from None
+        raw = reply.get("device") if isinstance(reply, Mapping) else None
+        if not isinstance(raw, Mapping) or not raw.get("deviceid"):
+            raise ProtocolError("eWeLink accepted the device but did not send it back.",
+                                hint="Refresh the device list to see it.")
+        device = parse_device(raw)
+        if device.apikey:
+            self.device_apikeys[device.deviceid] = device.apikey
+        log.info("eWeLink: device %s added to the account", device.deviceid)
+        return device
+
     async def dispatch(self) -> str:
         """Ask which server holds our websocket; returns its ws:// or wss:// URL."""
         reply = await self._bearer("POST", "/dispatch/app", body={"accept": "ws"})
@@ -385,6 +413,30 @@ def vendor_error(reply: Mapping[str, Any], *, call: str, region: str = "",
                            hint="Pick the account's region and sign in again.")
     return VendorError(VENDOR, code, msg, message="eWeLink reported an unexpected error.",
                        hint="Try again; if it persists, send the log to support.")
+
+
+def _add_device_error(exc: VendorError, deviceid: str) -> VendorError:
+    """The add-device call's codes mean device things, not app-credential things."""
+    text = exc.vendor_message.lower()
+    if exc.code == 406 and "chip" in text:
+        return VendorError(VENDOR, 406, exc.vendor_message,
+                           message=f"eWeLink says the chip id of device {deviceid} does not match.",
+                           hint="Read the device again in pairing mode and start over.")
+    if exc.code == 406 and "key" in text:
+        return VendorError(VENDOR, 406, exc.vendor_message,
+                           message=f"eWeLink says the key of device {deviceid} does not match.",
+                           hint="Put the device into pairing mode again and start over; the "
+                                "key it announced may belong to an earlier pairing.")
+    if exc.code == 403:
+        return VendorError(VENDOR, 403, exc.vendor_message,
+                           message=f"Device {deviceid} belongs to another eWeLink account.",
+                           hint="Remove it from that account in the eWeLink app (device "
+                                "settings → Delete), then pair it again.")
+    if exc.code == 404:
+        return VendorError(VENDOR, 404, exc.vendor_message,
+                           message=f"eWeLink does not know device {deviceid} yet.",
+                           hint="Wait until the device has joined the Wi-Fi and try again.")
+    return exc
 
 
 # -- small helpers ----------------------------------------------------------------------------

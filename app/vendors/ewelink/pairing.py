@@ -1,0 +1,695 @@
+"""Pair a Sonoff in AP mode: hand it the site's Wi-Fi, put it on the account, see it online.
+
+The steps (names fixed; the GUI shows one row each):
+  find        where the device is: the URL given, or the default gateway on an ITEAD hotspot
+  read        GET /device: deviceid, the device's own key, chipid
+  check_wifi  SSID 1-32 UTF-8 bytes, password empty or 8-63 characters, 2.4 GHz reminder
+  send_wifi   POST /ap {version 4, ssid, password, serverName, port}
+  rejoin      the laptop back on the site network: done when the cloud answers again
+  add         on the account (device list first; add only if absent: never a duplicate)
+  wait_cloud  online in the cloud (device list polling, woken by sysmsg when wired)
+  wait_lan    found on the LAN by mDNS (optional: a timeout here is a warning)
+
+Idempotent: the device applies the same Wi-Fi details again harmlessly, the account is
+checked before adding, and what a run learned from the device is kept in a `PairingMemo`
+(the service stores it), so running again after a drop finishes the job: when the device
+took the details but the run stopped, the next run finds the hotspot gone, says so, and
+carries on with the cloud.
+
+Every HTTP exchange with the device is bounded by `PairingTimeouts.request`; every step by
+its own timeout. Cancelling the task marks the running step "cancelled"; an exchange with
+the device (POST /ap) or the cloud (add) that is under way is finished first (it is
+bounded), so the memo always says what the device and the account really hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from app.core import network
+from app.core.errors import AuthError, NetworkError, ProtocolError, SiteKitError, VendorError
+from app.core.logs import redact_text
+from app.vendors.ewelink.models import Device
+from app.vendors.ewelink.pairing_steps import (DONE, SKIPPED, WARNING, FlowFailed, Progress,
+                                               ProgressCallback, Step, StepFailure, StepOutcome,
+                                               StepRun, StepRunner, StepState)
+
+log = logging.getLogger(__name__)
+
+STEPS = ("find", "read", "check_wifi", "send_wifi", "rejoin", "add", "wait_cloud", "wait_lan")
+STEP_TITLES = {
+    "find": "Find the device",
+    "read": "Read the device",
+    "check_wifi": "Check the Wi-Fi details",
+    "send_wifi": "Send the Wi-Fi details",
+    "rejoin": "Back on the site network",
+    "add": "Add to the account",
+    "wait_cloud": "Online in the cloud",
+    "wait_lan": "Found on the LAN",
+}
+
+# What firmware of the time expects in POST /ap (robertklep/name.klep.sonoff, SonOTA).
+AP_PROTOCOL_VERSION = 4
+HOTSPOT_HINT = ("The hotspot is called ITEAD-<device id> (password 12345678). If the device's "
+                "LED no longer blinks quickly, hold its button for about 5 seconds to enter "
+                "pairing mode again.")
+WIFI_REMINDER = "The network must be 2.4 GHz: Sonoff devices cannot join 5 GHz networks."
+SSID_MAX_BYTES = 32
+PASSWORD_MIN, PASSWORD_MAX = 8, 63
+# "Home-5G", "Office_5GHz", "net 5 GHz", "Wifi5G" (but not "Route25G" or "5Guest").
+_FIVE_GHZ = re.compile(r"(?i)(?:^|[^0-9])5\s*g(?:hz)?(?:$|[^a-z0-9])")
+
+
+# -- Wi-Fi details ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WifiCheck:
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_wifi(ssid: str, password: str) -> WifiCheck:
+    """What a device will refuse (errors) or probably fail with (warnings)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    size = len(ssid.encode("utf-8"))
+    if not ssid:
+        errors.append("Enter the Wi-Fi network name (SSID).")
+    elif size > SSID_MAX_BYTES:
+        extra = (" (letters with accents, other scripts and emoji take 2 to 4 bytes each)"
+                 if size != len(ssid) else "")
+        errors.append(f"The Wi-Fi name is {size} bytes long{extra}; devices accept at most "
+                      f"{SSID_MAX_BYTES} bytes.")
+    if password and not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        errors.append(f"The Wi-Fi password has {len(password)} characters; it must be "
+                      f"{PASSWORD_MIN} to {PASSWORD_MAX} characters, or empty for an open "
+                      f"network.")
+    if ssid and _FIVE_GHZ.search(ssid):
+        warnings.append(f"“{ssid}” looks like a 5 GHz network. Sonoff devices only join "
+                        f"2.4 GHz networks: use the router's 2.4 GHz name.")
+    if ssid and ssid != ssid.strip():
+        warnings.append("The Wi-Fi name starts or ends with a space; check that it really does.")
+    if not password:
+        warnings.append("No password: that is only right for an open network.")
+    elif not password.isascii():
+        warnings.append("The password has characters outside plain ASCII; some older Sonoff "
+                        "firmware cannot use them.")
+    return WifiCheck(tuple(errors), tuple(warnings))
+
+
+# -- what a run needs and learns ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PairingPlan:
+    device_url: str | None  # None: find it (default gateway on an ITEAD hotspot)
+    ssid: str
+    password: str
+    name: str
+    server_name: str  # the dispatch server the device registers with
+    server_port: int
+
+    def __repr__(self) -> str:  # the Wi-Fi password must not reach a log through a repr
+        return (f"PairingPlan(device_url={self.device_url!r}, ssid={self.ssid!r}, "
+                f"password=***, name={self.name!r}, server={self.server_name}:{self.server_port})")
+
+
+@dataclass
+class PairingMemo:
+    """What an earlier run learned; a new run uses it to finish the job."""
+    device_url: str
+    deviceid: str
+    devicekey: str
+    chipid: str | None = None
+    wifi_sent: bool = False  # the device took (or most likely took) the Wi-Fi details
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> "PairingMemo | None":
+        if not text:
+            return None
+        try:
+            return cls(**json.loads(text))
+        except (TypeError, ValueError):
+            return None
+
+    def __repr__(self) -> str:
+        return (f"PairingMemo({self.deviceid!r} at {self.device_url!r}, "
+                f"wifi_sent={self.wifi_sent})")
+
+
+@dataclass(frozen=True)
+class PairingResult:
+    deviceid: str
+    name: str
+    online: bool
+    lan_url: str | None
+
+
+@dataclass
+class PairingTimeouts:
+    """Seconds. Real-world values by default; tests pass tiny ones."""
+    request: float = 5.0  # one HTTP exchange with the device's hotspot web server
+    find: float = 5.0
+    read: float = 45.0  # the official app retries /device 5 times over 70 s
+    check_wifi: float = 2.0
+    send_wifi: float = 45.0
+    rejoin: float = 180.0  # the user may have to pick the site Wi-Fi again by hand
+    add: float = 30.0
+    wait_cloud: float = 120.0  # reboot, join, register: 20-60 s on real devices
+    wait_lan: float = 30.0
+    retry_delay: float = 1.0
+    poll_interval: float = 2.0  # device list polls while waiting for the cloud
+    ap_probe_interval: float = 5.0  # is the hotspot back (= it could not join)?
+    # A device that cannot join reopens its hotspot; the laptop is usually elsewhere by
+    # then, so this probe only helps when it still reaches the hotspot address.
+
+
+class PairingCloud(Protocol):
+    """The account side (EwelinkClient satisfies it)."""
+
+    async def devices(self) -> list[Device]: ...
+
+    async def add_device(self, deviceid: str, devicekey: str, name: str,
+                         chipid: str | None = None) -> Device: ...
+
+
+LanLocator = Callable[[str, float], Awaitable[Any]]  # (deviceid, timeout) -> LanDevice | url
+OnlineSubscribe = Callable[[Callable[[str], None]], Callable[[], None]]  # cb(deviceid online)
+NetworkSnapshot = Callable[[], network.NetworkView]
+
+
+class PairingFailed(FlowFailed):
+    """Pairing stopped at `step`; the message names the cause, the hint the fix."""
+
+
+# -- the flow ---------------------------------------------------------------------------------
+
+class EwelinkPairing:
+    """One pairing run (make a new one for the next run; pass the memo along)."""
+
+    def __init__(self, plan: PairingPlan, *, session: aiohttp.ClientSession,
+                 cloud: PairingCloud, timeouts: PairingTimeouts | None = None,
+                 memo: PairingMemo | None = None,
+                 on_memo: Callable[[PairingMemo | None], None] | None = None,
+                 lan_locator: LanLocator | None = None,
+                 online_events: OnlineSubscribe | None = None,
+                 network_snapshot: NetworkSnapshot | None = None) -> None:
+        self.plan = plan
+        self.session = session
+        self.cloud = cloud
+        self.timeouts = timeouts or PairingTimeouts()
+        self.memo = memo
+        self._on_memo = on_memo
+        self.lan_locator = lan_locator
+        self.online_events = online_events
+        self.network_snapshot = network_snapshot or network.snapshot
+        # learned during the run
+        self.url: str | None = None
+        self.identity: dict[str, Any] = {}
+        self.skip_send = False
+        self._maybe_delivered = False  # a POST /ap may have reached the device unanswered
+        self._devices: list[Device] | None = None
+        self.device: Device | None = None
+        self.lan_url: str | None = None
+        self.result: PairingResult | None = None
+        self.runner = StepRunner(self._steps())
+
+    # -- public -----------------------------------------------------------------------
+
+    @property
+    def steps(self) -> list[StepState]:
+        return self.runner.states
+
+    @property
+    def status(self) -> str:
+        return self.runner.status
+
+    def progress(self) -> Progress:
+        return self.runner.progress()
+
+    async def run(self, on_progress: ProgressCallback | None = None) -> PairingResult:
+        if self.runner.status != "idle":
+            raise RuntimeError("a pairing run runs once; make a new EwelinkPairing")
+        self.runner.on_progress = on_progress
+        try:
+            await self.runner.run()
+        except FlowFailed as exc:
+            raise PairingFailed(exc.step, exc.message, hint=exc.hint) from None
+        assert self.device is not None
+        self.result = PairingResult(self.device.deviceid, self.device.name, self.device.online,
+                                    self.lan_url)
+        return self.result
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _steps(self) -> list[Step]:
+        t = self.timeouts
+        return [
+            Step("find", STEP_TITLES["find"], self._find, t.find),
+            Step("read", STEP_TITLES["read"], self._read, t.read, attempts=None,
+                 retry_delay=t.retry_delay, on_timeout=self._device_silent),
+            Step("check_wifi", STEP_TITLES["check_wifi"], self._check_wifi, t.check_wifi),
+            Step("send_wifi", STEP_TITLES["send_wifi"], self._send_wifi, t.send_wifi,
+                 attempts=None, retry_delay=t.retry_delay, on_timeout=self._send_timed_out),
+            Step("rejoin", STEP_TITLES["rejoin"], self._rejoin, t.rejoin,
+                 on_timeout=self._cloud_unreachable),
+            Step("add", STEP_TITLES["add"], self._add, t.add, attempts=None,
+                 retry_delay=t.retry_delay, on_timeout=self._add_timed_out),
+            Step("wait_cloud", STEP_TITLES["wait_cloud"], self._wait_cloud, t.wait_cloud,
+                 on_timeout=self._never_online),
+            Step("wait_lan", STEP_TITLES["wait_lan"], self._wait_lan, t.wait_lan, optional=True,
+                 on_timeout=self._not_on_lan),
+        ]
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.url or "").hostname or (self.url or "the device")
+
+    async def _find(self, run: StepRun) -> StepOutcome:
+        if self.plan.device_url:
+            self.url = normalise_url(self.plan.device_url)
+            return StepOutcome(DONE, f"Using the address you gave: {self.url}.")
+        view = await asyncio.to_thread(self.network_snapshot)
+        self.url, outcome = locate_device(view, self.memo)
+        return outcome
+
+    async def _read(self, run: StepRun) -> StepOutcome:
+        memo = self.memo
+        continuing = memo is not None and memo.wifi_sent and memo.device_url == self.url
+        if continuing and run.attempt == 1:
+            run.say(f"Checking whether device {memo.deviceid} is still in pairing mode…")
+        try:
+            identity = await self._get_identity()
+        except StepFailure:
+            if continuing:
+                self._use_memo(memo)
+                self.skip_send = True
+                return StepOutcome(SKIPPED, f"Device {memo.deviceid} already took the Wi-Fi "
+                                            f"details in the previous run; its hotspot is "
+                                            f"gone, so pairing continues with the cloud.")
+            raise
+        self.identity = identity
+        deviceid = identity["deviceid"]
+        if memo is None or memo.deviceid != deviceid or memo.devicekey != identity["apikey"]:
+            memo = PairingMemo(self.url or "", deviceid, identity["apikey"], identity.get("chipid"))
+        else:
+            # The same device is in pairing mode again (it could not join last time):
+            # it needs the details again.
+            memo.device_url = self.url or memo.device_url
+            memo.wifi_sent = False
+        self._remember(memo)
+        chip = f" (chip {identity['chipid']})" if identity.get("chipid") else ""
+        return StepOutcome(DONE, f"Device {deviceid}{chip} is in pairing mode at {self._host}.")
+
+    def _use_memo(self, memo: PairingMemo) -> None:
+        self.identity = {"deviceid": memo.deviceid, "apikey": memo.devicekey,
+                         "chipid": memo.chipid}
+
+    async def _get_identity(self) -> dict[str, Any]:
+        try:
+            status, text = await self._device_request("GET", "/device")
+        except _NoAnswer as exc:
+            raise StepFailure(f"No answer from the device at {self._host} yet ({exc.reason}).",
+                              hint=HOTSPOT_HINT, retry=True) from None
+        reply = _json(text)
+        if not isinstance(reply, dict):
+            raise StepFailure(f"Something answered at {self._host} (HTTP {status}), but it is not "
+                              f"a Sonoff in pairing mode.",
+                              hint="Is the laptop on the device's ITEAD-… hotspot? A home router "
+                                   "also answers at its gateway address.")
+        if "deviceid" not in reply and isinstance(reply.get("data"), str):
+            raise StepFailure(
+                f"The device at {self._host} sends its details encrypted (vendor-only "
+                f"firmware), so SiteKit cannot pair it.",
+                hint="Pair this model with the eWeLink app; it then shows up in SiteKit's "
+                     "device list like any other.")
+        deviceid, devicekey = reply.get("deviceid"), reply.get("apikey")
+        if not isinstance(deviceid, str) or not deviceid or not isinstance(devicekey, str) \
+                or not devicekey:
+            raise StepFailure(f"The device at {self._host} did not say its device id and key.",
+                              hint="It may run firmware SiteKit does not know; pair it with "
+                                   "the eWeLink app.")
+        chipid = reply.get("chipid")
+        return {"deviceid": deviceid, "apikey": devicekey,
+                "chipid": str(chipid) if chipid not in (None, "") else None}
+
+    def _device_silent(self, last: BaseException | None) -> StepFailure:
+        return StepFailure(f"The device did not answer at {self._host}: is the laptop still on "
+                           f"the ITEAD hotspot?", hint=HOTSPOT_HINT)
+
+    async def _check_wifi(self, run: StepRun) -> StepOutcome:
+        if self.skip_send:
+            return StepOutcome(SKIPPED, "The device already has the Wi-Fi details.")
+        result = check_wifi(self.plan.ssid, self.plan.password)
+        if result.errors:
+            raise StepFailure(" ".join(result.errors),
+                              hint="Correct the Wi-Fi details and try again. " + WIFI_REMINDER)
+        if result.warnings:
+            return StepOutcome(WARNING, " ".join(result.warnings), hint=WIFI_REMINDER)
+        return StepOutcome(DONE, f"“{self.plan.ssid}” looks right. {WIFI_REMINDER}")
+
+    async def _send_wifi(self, run: StepRun) -> StepOutcome:
+        if self.skip_send:
+            return StepOutcome(SKIPPED, "The device already took the Wi-Fi details in the "
+                                        "previous run.")
+        if run.attempt == 1:
+            self._maybe_delivered = False
+        body = {"version": AP_PROTOCOL_VERSION, "ssid": self.plan.ssid,
+                "password": self.plan.password, "serverName": self.plan.server_name,
+                "port": int(self.plan.server_port)}
+        run.cancel_note = "Cancelled while sending the Wi-Fi details."
+        exchange = asyncio.ensure_future(self._post_ap(body))
+        try:
+            outcome = await asyncio.shield(exchange)
+        except asyncio.CancelledError:
+            # Finish the exchange (it is bounded) so the memo says what the device holds.
+            if not exchange.done():
+                await asyncio.wait({exchange})
+            if not exchange.cancelled() and exchange.exception() is None:
+                run.cancel_note = ("Cancelled after the device took the Wi-Fi details: run "
+                                   "pairing again to finish (it continues with the cloud).")
+            raise
+        return outcome
+
+    async def _post_ap(self, body: dict[str, Any]) -> StepOutcome:
+        try:
+            status, text = await self._device_request(
+                "POST", "/ap", data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                # As the official app sends it (guide, "Pairing devices"): a JSON body under
+                # a form content type. Firmware parses the body as JSON either way.
+                content_type="application/x-www-form-urlencoded")
+        except _NoAnswer as exc:
+            if exc.maybe_delivered:
+                self._maybe_delivered = True
+                raise StepFailure(f"The connection broke while sending ({exc.reason}).",
+                                  retry=True) from None
+            if self._maybe_delivered:
+                # The device stopped answering right after it may have got the details: its
+                # hotspot went away, which is what it does once it accepts them.
+                self._wifi_sent()
+                return StepOutcome(DONE, "The connection broke while sending, and the device's "
+                                         "hotspot went away right after: it most likely took "
+                                         "the details. Checking with the cloud.")
+            raise StepFailure(f"No answer from the device at {self._host} ({exc.reason}).",
+                              hint=HOTSPOT_HINT, retry=True) from None
+        reply = _json(text)
+        code = reply.get("error") if isinstance(reply, dict) else None
+        if code == 0 and status == 200:
+            self._wifi_sent()
+            return StepOutcome(DONE, f"The device accepted the details for “{self.plan.ssid}” "
+                                     f"and is leaving pairing mode.")
+        reason = str(reply.get("reason") or reply.get("msg") or "") if isinstance(reply, dict) \
+            else ""
+        if not isinstance(reply, dict):
+            raise StepFailure(f"The device at {self._host} answered the Wi-Fi details with HTTP "
+                              f"{status} and no readable reply.",
+                              hint="Try again; if it persists, restart pairing mode on the device.",
+                              retry=status >= 500)
+        raise StepFailure(f"The device refused the Wi-Fi details: {reason or 'error ' + str(code)}.",
+                          hint=_refusal_hint(reason))
+
+    def _wifi_sent(self) -> None:
+        memo = self.memo
+        if memo is not None:
+            memo.wifi_sent = True
+            self._remember(memo)
+
+    def _send_timed_out(self, last: BaseException | None) -> StepFailure:
+        if getattr(self, "_maybe_delivered", False):
+            return StepFailure("The device never confirmed the Wi-Fi details.",
+                               hint="Run pairing again: the device takes the same details again "
+                                    "harmlessly.")
+        return self._device_silent(last)
+
+    async def _rejoin(self, run: StepRun) -> StepOutcome:
+        first = True
+        while True:
+            try:
+                self._devices = await self.cloud.devices()
+            except AuthError:
+                raise
+            except (NetworkError, ProtocolError, asyncio.TimeoutError) as exc:
+                # ProtocolError: a captive portal answering for the cloud counts as "not yet".
+                run.say("Reconnect this laptop to the site's normal Wi-Fi (or any network with "
+                        "internet); waiting for the eWeLink cloud…")
+                log.info("pairing: cloud not reachable yet (%s)", type(exc).__name__)
+                first = False
+                await asyncio.sleep(self.timeouts.poll_interval)
+                continue
+            if first:
+                return StepOutcome(DONE, "The eWeLink cloud answers: the laptop is back on a "
+                                         "network with internet.")
+            return StepOutcome(DONE, "The laptop is back online; the eWeLink cloud answers.")
+
+    def _cloud_unreachable(self, last: BaseException | None) -> StepFailure:
+        return StepFailure(
+            f"The eWeLink cloud is still unreachable after {self.timeouts.rejoin:g} s.",
+            hint="Reconnect the laptop to a network with internet (the device's hotspot is gone), "
+                 "then run pairing again: it continues where it stopped.")
+
+    async def _add(self, run: StepRun) -> StepOutcome:
+        deviceid = self.identity["deviceid"]
+        devices = self._devices if self._devices is not None else await self.cloud.devices()
+        self._devices = None  # a retry must look again
+        existing = next((d for d in devices if d.deviceid == deviceid), None)
+        if existing is not None:
+            self.device = existing
+            return StepOutcome(DONE, f"Already on the account as “{existing.name}”.")
+        run.cancel_note = "Cancelled while adding the device to the account."
+        exchange = asyncio.ensure_future(self.cloud.add_device(
+            deviceid, self.identity["apikey"], self.plan.name, self.identity.get("chipid")))
+        try:
+            device = await asyncio.shield(exchange)
+        except asyncio.CancelledError:
+            if not exchange.done():
+                await asyncio.wait({exchange})
+            if not exchange.cancelled() and exchange.exception() is None:
+                run.cancel_note = ("Cancelled after the device was added to the account: run "
+                                   "pairing again to finish.")
+            raise
+        except (NetworkError, AuthError):
+            raise
+        except VendorError as exc:
+            raise StepFailure(exc.message, hint=exc.hint) from None
+        self.device = device
+        return StepOutcome(DONE, f"Added to the account as “{device.name}”.")
+
+    def _add_timed_out(self, last: BaseException | None) -> StepFailure:
+        detail = f" ({last.message})" if isinstance(last, SiteKitError) else ""
+        return StepFailure(f"Could not add the device to the account in "
+                           f"{self.timeouts.add:g} s{detail}.",
+                           hint="Check the internet connection and run pairing again; it will "
+                                "not add the device twice.")
+
+    async def _wait_cloud(self, run: StepRun) -> StepOutcome:
+        deviceid = self.identity["deviceid"]
+        wake = asyncio.Event()
+        unsubscribe = None
+        if self.online_events is not None:
+            unsubscribe = self.online_events(lambda d: wake.set() if d == deviceid else None)
+        probe = asyncio.ensure_future(self._watch_hotspot()) if self.url else None
+        run.say(f"Waiting for the device to join “{self.plan.ssid}” and reach the cloud…")
+        try:
+            while True:
+                if probe is not None and probe.done():
+                    probe.result()  # raises the "back in pairing mode" failure
+                try:
+                    devices = await self.cloud.devices()
+                except NetworkError as exc:
+                    run.say(f"The cloud did not answer ({exc.message}); asking again…")
+                    devices = []
+                found = next((d for d in devices if d.deviceid == deviceid), None)
+                if found is not None:
+                    self.device = found
+                    if found.online:
+                        self._remember(None)  # the job is done: nothing left to continue
+                        return StepOutcome(DONE, f"“{found.name}” is online in the eWeLink cloud.")
+                wake.clear()
+                waiters = [asyncio.ensure_future(wake.wait())]
+                if probe is not None:
+                    waiters.append(probe)
+                done, _ = await asyncio.wait(waiters, timeout=self.timeouts.poll_interval,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                waiters[0].cancel()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+            if probe is not None and not probe.done():
+                probe.cancel()
+
+    async def _watch_hotspot(self) -> None:
+        """Raise when the device's hotspot is back: it could not join the Wi-Fi."""
+        deviceid = self.identity["deviceid"]
+        while True:
+            await asyncio.sleep(self.timeouts.ap_probe_interval)
+            try:
+                status, text = await self._device_request("GET", "/device")
+            except _NoAnswer:
+                continue
+            reply = _json(text)
+            if isinstance(reply, dict) and reply.get("deviceid") == deviceid:
+                if self.memo is not None:
+                    self.memo.wifi_sent = False
+                    self._remember(self.memo)
+                raise StepFailure(
+                    f"The device could not join “{self.plan.ssid}” and is back in pairing mode.",
+                    hint="The Wi-Fi password is probably wrong, or the network is 5 GHz only "
+                         "(Sonoff devices need 2.4 GHz). Check the details and pair again.")
+
+    def _never_online(self, last: BaseException | None) -> StepFailure:
+        on_account = self.device is not None
+        return StepFailure(
+            f"The device took the Wi-Fi details but has not come online in the eWeLink cloud "
+            f"within {self.timeouts.wait_cloud:g} s"
+            f"{' (it is on the account, offline)' if on_account else ''}.",
+            hint=f"Most often the Wi-Fi password is wrong or “{self.plan.ssid}” is 5 GHz only; "
+                 f"the device then reopens its ITEAD hotspot after a minute or two: pair it "
+                 f"again with corrected details. If the details are right, check that the site "
+                 f"network lets devices reach the internet.")
+
+    async def _wait_lan(self, run: StepRun) -> StepOutcome:
+        if self.lan_locator is None:
+            return StepOutcome(SKIPPED, "LAN discovery is off.")
+        deviceid = self.identity["deviceid"]
+        run.say("Looking for the device on the LAN (mDNS)…")
+        try:
+            found = await self.lan_locator(deviceid, run.seconds_left())
+        except NetworkError as exc:  # LanNotFound and friends: a warning, not a failure
+            return StepOutcome(WARNING, exc.message, hint=exc.hint)
+        except TimeoutError:
+            found = None
+        if found is None:
+            missing = self._not_on_lan(None)
+            return StepOutcome(WARNING, missing.message, hint=missing.hint)
+        url = found if isinstance(found, str) else getattr(found, "url", None)
+        self.lan_url = url
+        return StepOutcome(DONE, f"Found on the LAN at {url}: LAN control works from here.")
+
+    def _not_on_lan(self, last: BaseException | None) -> StepFailure:
+        return StepFailure(
+            f"Not found on the LAN (mDNS) within {self.timeouts.wait_lan:g} s.",
+            hint="LAN control will not work from this laptop (mDNS does not cross VLANs, guest "
+                 "Wi-Fi or VPNs); cloud control works.")
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _remember(self, memo: PairingMemo | None) -> None:
+        self.memo = memo
+        if self._on_memo is not None:
+            try:
+                self._on_memo(memo)
+            except Exception:
+                log.exception("storing the pairing memo failed")
+
+    async def _device_request(self, method: str, path: str, *, data: bytes | None = None,
+                              content_type: str | None = None) -> tuple[int, str]:
+        """One exchange with the hotspot web server; `_NoAnswer` when it did not answer."""
+        limit = self.timeouts.request
+        timeout = aiohttp.ClientTimeout(total=limit * 2, connect=limit, sock_read=limit)
+        headers = {"Connection": "close"}  # its web server takes one connection at a time
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            async with self.session.request(method, (self.url or "") + path, data=data,
+                                            headers=headers, timeout=timeout) as response:
+                return response.status, await response.text(errors="replace")
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise _NoAnswer(_reason(exc), maybe_delivered=False) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            # Connected, then lost: the request may have reached the device.
+            raise _NoAnswer(_reason(exc), maybe_delivered=True) from None
+
+
+def locate_device(view: network.NetworkView,
+                  memo: PairingMemo | None = None) -> tuple[str, StepOutcome]:
+    """Where a device in AP mode is, judging by the laptop's network; StepFailure if nowhere."""
+    if view.gateway_is_hotspot:
+        return view.device_url() or "", StepOutcome(DONE, view.describe())
+    if view.hotspot_addresses:
+        url = view.device_url() or ""
+        return url, StepOutcome(WARNING, f"{view.describe()} Trying {url}.",
+                                hint="If the device does not answer, unplug the network cable or "
+                                     "turn off the other adapter while pairing.")
+    if memo is not None and memo.wifi_sent:
+        # A previous run handed the details over; the hotspot is gone, as expected.
+        return memo.device_url, StepOutcome(
+            DONE, f"Not on a device hotspot; continuing the previous pairing of device "
+                  f"{memo.deviceid}.")
+    if view.gateway is None:
+        raise StepFailure("This laptop is not connected to any network, so it cannot reach the "
+                          "device's hotspot.",
+                          hint="Join the Wi-Fi network named ITEAD-… (password 12345678) and "
+                               "try again, or give the device's address.")
+    raise StepFailure(f"{view.describe()} A device in pairing mode would be the gateway "
+                      f"{network.HOTSPOT_GATEWAY}.",
+                      hint="Join the Wi-Fi network named ITEAD-… the device opens in pairing "
+                           "mode (password 12345678), or give the device's address.")
+
+
+class _NoAnswer(Exception):
+    def __init__(self, reason: str, *, maybe_delivered: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.maybe_delivered = maybe_delivered
+
+
+def normalise_url(url: str) -> str:
+    """'10.10.7.1' -> 'http://10.10.7.1'; trailing slashes and paths dropped."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise StepFailure(f"“{url}” is not a device address.",
+                          hint="Give it like 10.10.7.1 or http://10.10.7.1.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return "no answer in time"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return redact_text(str(exc.os_error) or "connection refused")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the connection was closed"
+    text = redact_text(str(exc)) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _refusal_hint(reason: str) -> str:
+    lowered = reason.lower()
+    if "ssid" in lowered:
+        return (f"Wi-Fi names must be 1 to {SSID_MAX_BYTES} bytes (UTF-8). Correct the name and "
+                f"pair again.")
+    if "password" in lowered:
+        return (f"Wi-Fi passwords must be {PASSWORD_MIN} to {PASSWORD_MAX} characters, or empty "
+                f"for an open network. Correct it and pair again.")
+    if "port" in lowered or "server" in lowered:
+        return "SiteKit sent a bad cloud address: this is likely a bug; send the log to support."
+    return "Check the Wi-Fi name and password and pair again."
+
+
+__all__ = ["STEPS", "STEP_TITLES", "WIFI_REMINDER", "WifiCheck", "check_wifi", "PairingPlan",
+           "PairingMemo", "PairingResult", "PairingTimeouts", "PairingCloud", "PairingFailed",
+           "EwelinkPairing", "Progress", "StepState", "normalise_url", "locate_device"]
