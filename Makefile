@@ -21,7 +21,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s tests/bench -p no:timeout
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s tests/bench --timeout=0
 
 tour: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/sitekit tour --out tour

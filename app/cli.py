@@ -9,13 +9,13 @@
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
-commands that show or render screens, so the vendor commands start fast.
+commands that show or render screens, so the vendor commands start fast; asyncio only
+by the commands that need it, because the GUI paints its first frame before any of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import sys
@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return _gui(args)
         if args.command == "sim":
+            import asyncio
+
             from app.simulators.site import run_sim
 
             asyncio.run(run_sim(args.host, args.port))
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "tour":
             return _tour(args.out, demo=args.site is None, site_file=args.site)
         if args.command == "ewelink":
+            import asyncio
+
             from app.cli_ewelink import run
 
             return asyncio.run(run(args))

@@ -8,7 +8,7 @@ import sys
 from app.cli import print_json, read_secret
 from app.core.errors import SiteKitError, VendorError
 from app.core.events import Event
-from app.services.describe import kind_label, state_summary
+from app.services.describe import event_summary, kind_label, state_summary, vendor_name
 from app.services.workspace import Workspace
 
 
@@ -104,7 +104,6 @@ async def _switch(ws: Workspace, args) -> int:
 
 async def _watch(ws: Workspace, args) -> int:
     await ws.inventory.refresh()
-    names = {d.deviceid: d.name for d in ws.inventory.devices}
     done = asyncio.get_running_loop().create_future()
     seen = 0
 
@@ -113,9 +112,11 @@ async def _watch(ws: Workspace, args) -> int:
         if args.json:
             print_json(event.to_json())
         else:
+            device = ws.inventory.get(event.device)
             stamp = event.time.astimezone().strftime("%H:%M:%S")
-            who = names.get(event.device, event.device) or "-"
-            print(f"{stamp}  {event.vendor:8}  {who:20}  {event.summary()}", flush=True)
+            who = device.name if device else (event.device or "-")
+            print(f"{stamp}  {vendor_name(event.vendor):8}  {who:20}  "
+                  f"{event_summary(event, device)}", flush=True)
         if event.device:
             seen += 1
         if args.count and seen >= args.count and not done.done():

@@ -18,8 +18,9 @@ from app.core.clock import ClockSkew
 from app.core.errors import ConfigError
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
-from app.services.site import APPSECRET_KEY, EWELINK_REGIONS, EwelinkEndpoints, SiteProfile
+from app.services.site import APPSECRET_KEY, EwelinkEndpoints, SiteProfile
 from app.vendors.ewelink.client import EwelinkClient, Tokens
+from app.vendors.ewelink.regions import REGION_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,9 @@ class EwelinkAccount:
     async def sign_in(self, region: str, account: str, password: str, *,
                       appid: str | None = None, appsecret: str | None = None) -> Tokens:
         """Sign in; on success the tokens are stored and the region/account remembered."""
-        if region not in EWELINK_REGIONS:
+        if region not in REGION_NAMES:
             raise ConfigError(f"Unknown eWeLink region {region!r}.",
-                              hint="Choose one of: " + ", ".join(EWELINK_REGIONS) + ".")
+                              hint="Choose one of: " + ", ".join(REGION_NAMES) + ".")
         account = account.strip()
         if not account or not password:
             raise ConfigError("Enter the account's email or phone number and its password.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
-from app.core.errors import ConfigError, DeviceOffline
+from app.core.errors import CommandTimeout, ConfigError, DeviceOffline
 from app.core.events import Event
 from app.services.accounts import EwelinkAccount
+from app.services.describe import offline_reason
 from app.services.feed import Feed
 from app.vendors.ewelink.live import EwelinkLive
 from app.vendors.ewelink.models import Device, switch_params
@@ -87,15 +88,24 @@ class Inventory:
             raise ConfigError(f"No device {deviceid!r} on this account.",
                               hint="Refresh the device list.")
         if not device.online:
-            raise DeviceOffline(
-                "eWeLink", 503, "device offline",
-                message=f"{device.name} is offline, so it cannot be switched.",
-                hint="Check that it has power and that its Wi-Fi network is up; "
-                     "it shows as online again as soon as it reconnects.")
+            raise _offline(device, "device offline")
         params = switch_params(device, on, outlet)
         live = await self._live()
-        await live.update(deviceid, params)
+        try:
+            await live.update(deviceid, params)
+        except DeviceOffline as exc:
+            # The cloud knows better than our last device list: show it offline now.
+            device.online = False
+            self._notify(deviceid)
+            raise _offline(device, exc.vendor_message) from None
+        except CommandTimeout as exc:
+            raise CommandTimeout(f"{device.name} did not confirm the command in time.",
+                                 hint=exc.hint) from None
         # The ack means the device applied it; its own report usually follows, but a
         # lost report must not leave the screen showing the old state.
         device.apply(params)
         self._notify(deviceid)
+
+
+def _offline(device: Device, vendor_message: str) -> DeviceOffline:
+    return DeviceOffline("eWeLink", 503, vendor_message, message=offline_reason(device))

@@ -19,7 +19,6 @@ from app.core.errors import ConfigError
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
 
-EWELINK_REGIONS = {"cn": "China mainland", "as": "Asia", "eu": "Europe", "us": "Americas"}
 APPSECRET_KEY = "ewelink/appsecret"
 
 

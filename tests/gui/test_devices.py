@@ -102,9 +102,12 @@ async def test_cloud_says_offline_error_is_shown_clearly(signed_in, sim, qtbot):
     assert "1000aa0001" not in text  # the device's name, not its id
     row = panel.row(0)
     assert row.state.text() == "Off" and not row.toggle.pending and not row.toggle.isChecked()
+    # the cloud's answer outranks our last device list: the device now shows offline
+    await until(lambda: not row.toggle.isEnabled(), 5, "the device marked offline")
 
-    # the next successful command clears the message
-    sim.device(HALL).online = True
+    # when it comes back, the panel clears the message and switching works again
+    await sim.set_online(HALL, True)
+    await until(lambda: row.toggle.isEnabled(), 5, "the online push")
     qtbot.mouseClick(row.toggle, Qt.MouseButton.LeftButton)
     assert panel.error_text() == ""
     await until(lambda: row.state.text() == "On", 5, "the switch")

@@ -7,12 +7,6 @@ import pytest
 from app.ui.onboarding.flow import DONE, REGIONS, SIGN_IN, WELCOME, OnboardingFlow, validate
 
 
-def test_regions_match_the_services_list():
-    from app.services.site import EWELINK_REGIONS
-
-    assert REGIONS == EWELINK_REGIONS
-
-
 @pytest.mark.parametrize("account", ["demo@sitekit.example", "+8613800000001", "+44 7700 900123"])
 def test_valid_accounts(account):
     assert validate("eu", account, "pw") == {}

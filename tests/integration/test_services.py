@@ -139,3 +139,13 @@ def test_site_file_errors_are_specific(tmp_path):
     partial.write_text('{"nuheat": {}}\n')
     with pytest.raises(ConfigError):
         SiteProfile.from_file(partial)
+
+
+async def test_cloud_offline_answer_marks_the_device_offline(demo):
+    await demo.inventory.refresh()
+    demo.demo_site.ewelink.device("1000aa0001").online = False  # no sysmsg reached us
+    with pytest.raises(DeviceOffline) as info:
+        await demo.inventory.set_switch("1000aa0001", True)
+    assert "Hall light is offline" in info.value.user_text()
+    assert "1000aa0001" not in info.value.message
+    assert not demo.inventory.get("1000aa0001").online

@@ -21,7 +21,7 @@ from app.services.describe import READING_FORMATS, kind_label
 from app.ui import style
 from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, StatusDot, ToggleSwitch, card, label
-from app.ui.words import READING_LABELS, offline_reason
+from app.services.describe import READING_LABELS, offline_reason
 from app.vendors.ewelink.models import Channel, Device
 
 log = logging.getLogger(__name__)
@@ -225,8 +225,7 @@ class DevicePanel(QWidget):
         try:
             await self._set_switch(device.deviceid, on, outlet)
         except SiteKitError as exc:
-            # vendor messages name the device by id; on screen it has a name
-            self._errors[device.deviceid] = exc.user_text().replace(device.deviceid, device.name)
+            self._errors[device.deviceid] = exc.user_text()
         except Exception as exc:
             log.exception("switching %s failed unexpectedly", device.deviceid)
             self._errors[device.deviceid] = (

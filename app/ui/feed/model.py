@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor
 
 from app.core.events import Event
 from app.ui import style
-from app.ui.words import event_summary, kind_name, vendor_name
+from app.services.describe import event_summary, kind_name, vendor_name
 from app.vendors.ewelink.models import Device
 
 TIME, VENDOR, DEVICE, KIND, SUMMARY = range(5)

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from app.vendors.ewelink.regions import REGION_NAMES
+
 WELCOME = "welcome"
 SIGN_IN = "sign_in"
 DONE = "done"
@@ -25,9 +27,7 @@ NAVIGATION: dict[str, dict[str, str]] = {
     SIGN_IN: {"back": WELCOME},
 }
 
-# Kept here (not imported from app.services.site) so building the first screen does
-# not pull in the keyring; tests/gui check both lists agree.
-REGIONS: dict[str, str] = {"cn": "China mainland", "as": "Asia", "eu": "Europe", "us": "Americas"}
+REGIONS = REGION_NAMES  # code -> name, in the order the region box lists them
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # eWeLink wants phone numbers with their country code: +44 7700 900123, +8613800000001
