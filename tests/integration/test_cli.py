@@ -84,3 +84,17 @@ def test_watch_prints_events_then_stops():
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert any(e["kind"] == "connection" for e in events)
+
+
+def test_without_a_display_the_app_renders_screens_instead(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["SITEKIT_HOME"] = str(tmp_path / "home")
+    result = subprocess.run([sys.executable, "-m", "app", "--demo"], capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("No display found") and "screens" in first
+    screens = tmp_path / "home" / "data" / "screens"
+    assert (screens / "devices.png").stat().st_size > 10_000
+    assert "qt.qpa.plugin" not in result.stderr and "Traceback" not in result.stderr
