@@ -61,6 +61,14 @@ class _AccountCloud:
         return await self._ws.ewelink.client.add_device(deviceid, devicekey, name, chipid)
 
 
+async def _mdns_locator(deviceid: str, timeout: float):
+    """Browse mDNS just for this wait. Started only now, after the laptop is back on the site
+    network: zeroconf joins the multicast group on the addresses it finds at start, so a
+    browser started while on the device's hotspot would listen on the wrong network."""
+    async with LanDiscovery() as discovery:
+        return await discovery.wait_for(deviceid, timeout)
+
+
 class PairingService:
     def __init__(self, workspace: Workspace, *, timeouts: PairingTimeouts | None = None,
                  lan_locator: LanLocator | None = None, lan_discovery: bool = True,
@@ -72,7 +80,6 @@ class PairingService:
         self._lan_locator = lan_locator
         self._lan_discovery_enabled = lan_discovery
         self._network_snapshot = network_snapshot
-        self._discovery: LanDiscovery | None = None
         self._plan: PairingPlan | None = None
         self._writes: list[asyncio.Future] = []
         self.current: EwelinkPairing | None = None  # the run in progress (or the last one)
@@ -149,7 +156,7 @@ class PairingService:
         session = make_session(ws.settings.http)
         pairing = EwelinkPairing(
             plan, session=session, cloud=_AccountCloud(ws), timeouts=self.timeouts, memo=memo,
-            on_memo=self._store_memo, lan_locator=await self._locator(),
+            on_memo=self._store_memo, lan_locator=self._locator(),
             online_events=self._online_events, network_snapshot=self._network_snapshot)
         self.current = pairing
         try:
@@ -164,9 +171,6 @@ class PairingService:
         return result
 
     async def close(self) -> None:
-        if self._discovery is not None:
-            await self._discovery.stop()
-            self._discovery = None
         await self._flush()
 
     # -- plumbing -----------------------------------------------------------------------
@@ -178,7 +182,7 @@ class PairingService:
 
         return self.workspace.feed.subscribe(on_event)
 
-    async def _locator(self) -> LanLocator | None:
+    def _locator(self) -> LanLocator | None:
         if self._lan_locator is not None:
             return self._lan_locator
         if not self._lan_discovery_enabled:
@@ -189,10 +193,7 @@ class PairingService:
             # The in-process demo site's devices do not advertise (no multicast on
             # loopback): ask the site where their LAN servers are instead.
             return self._demo_directory_locator(site)
-        if self._discovery is None:
-            self._discovery = LanDiscovery()
-            await self._discovery.start()
-        return self._discovery.wait_for
+        return _mdns_locator
 
     def _demo_directory_locator(self, site) -> LanLocator:
         async def locate(deviceid: str, timeout: float) -> str | None:

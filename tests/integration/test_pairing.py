@@ -196,6 +196,38 @@ async def test_drop_then_stop_then_a_second_run_finishes_without_a_duplicate(
     assert memos.current is None
 
 
+async def test_moving_on_to_the_next_device_still_adds_the_unfinished_one(
+        ewelink_sim, make_sonoff, client, device_session):
+    # Twenty devices in a row, all at 10.10.7.1: a run stopped after the send, and the
+    # installer went straight on to the next device. Both end up on the account, once.
+    first_device = await make_sonoff(deviceid="1000ee0010")
+    memos = Memos()
+    first = EwelinkPairing(plan_for(ewelink_sim, first_device, name="Hall"),
+                           session=device_session, cloud=client, timeouts=timeouts(),
+                           on_memo=memos)
+
+    def stop_after_send(progress):
+        if progress.step("send_wifi").status == DONE:
+            task.cancel()
+
+    task = asyncio.create_task(first.run(stop_after_send))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert memos.current.deviceid == "1000ee0010" and memos.current.name == "Hall"
+
+    next_device = await make_sonoff(deviceid="1000ee0011")
+    second = EwelinkPairing(plan_for(ewelink_sim, next_device, name="Stairs"),
+                            session=device_session, cloud=client, timeouts=timeouts(),
+                            memo=memos.current, on_memo=memos)
+    result = await second.run()
+    assert result.deviceid == "1000ee0011" and result.online
+    add = second.steps[5]
+    assert add.status == DONE and "Also added device 1000ee0010 (“Hall”)" in add.message
+    names = {d.deviceid: d.name for d in await client.devices()}
+    assert (names["1000ee0010"], names["1000ee0011"]) == ("Hall", "Stairs")
+    assert len([d for d in await client.devices() if d.deviceid.startswith("1000ee001")]) == 2
+
+
 async def test_a_rerun_after_the_add_does_not_add_again(ewelink_sim, make_sonoff, client,
                                                         device_session):
     # The first run adds the device, then gives up waiting (registration is slow).
@@ -266,6 +298,30 @@ async def test_cancel_while_sending_finishes_the_exchange_first(ewelink_sim, mak
     assert device.ap_details is not None
     assert memos.current.wifi_sent
     assert "after the device took the Wi-Fi details" in send.message
+
+
+async def test_an_online_push_ends_the_wait_before_the_next_poll(ewelink_sim, make_sonoff,
+                                                                  client, device_session):
+    from app.vendors.ewelink.live import EwelinkLive
+
+    live = EwelinkLive(client)
+    await live.start()
+    await live.wait_online(3)
+
+    def online_events(callback):
+        return live.subscribe(lambda event: callback(event.device) if event.kind == "online"
+                              else None)
+
+    device = await make_sonoff(register=0.3)
+    pairing = EwelinkPairing(plan_for(ewelink_sim, device), session=device_session, cloud=client,
+                             timeouts=timeouts(poll_interval=30, wait_cloud=5),
+                             online_events=online_events)
+    try:
+        start = time.monotonic()
+        result = await pairing.run()
+        assert result.online and time.monotonic() - start < 2  # not the 30 s poll
+    finally:
+        await live.stop()
 
 
 # -- failures name the cause ----------------------------------------------------------------

@@ -133,6 +133,7 @@ class PairingMemo:
     devicekey: str
     chipid: str | None = None
     wifi_sent: bool = False  # the device took (or most likely took) the Wi-Fi details
+    name: str = ""  # what it is to be called on the account
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -221,6 +222,7 @@ class EwelinkPairing:
         self.url: str | None = None
         self.identity: dict[str, Any] = {}
         self.skip_send = False
+        self.earlier: PairingMemo | None = None  # an unfinished earlier device, added too
         self._maybe_delivered = False  # a POST /ap may have reached the device unanswered
         self._devices: list[Device] | None = None
         self.device: Device | None = None
@@ -305,12 +307,18 @@ class EwelinkPairing:
         self.identity = identity
         deviceid = identity["deviceid"]
         if memo is None or memo.deviceid != deviceid or memo.devicekey != identity["apikey"]:
-            memo = PairingMemo(self.url or "", deviceid, identity["apikey"], identity.get("chipid"))
+            if memo is not None and memo.wifi_sent and memo.deviceid != deviceid:
+                # Installers move straight on to the next device at the same 10.10.7.1: the
+                # one an interrupted run left behind is on the Wi-Fi but not on the account.
+                self.earlier = memo
+            memo = PairingMemo(self.url or "", deviceid, identity["apikey"],
+                               identity.get("chipid"), name=self.plan.name)
         else:
             # The same device is in pairing mode again (it could not join last time):
             # it needs the details again.
             memo.device_url = self.url or memo.device_url
             memo.wifi_sent = False
+            memo.name = self.plan.name
         self._remember(memo)
         chip = f" (chip {identity['chipid']})" if identity.get("chipid") else ""
         return StepOutcome(DONE, f"Device {deviceid}{chip} is in pairing mode at {self._host}.")
@@ -468,13 +476,22 @@ class EwelinkPairing:
         existing = next((d for d in devices if d.deviceid == deviceid), None)
         if existing is not None:
             self.device = existing
-            return StepOutcome(DONE, f"Already on the account as “{existing.name}”.")
-        run.cancel_note = "Cancelled while adding the device to the account."
-        exchange = asyncio.ensure_future(self.cloud.add_device(
-            deviceid, self.identity["apikey"], self.plan.name, self.identity.get("chipid")))
+            outcome = StepOutcome(DONE, f"Already on the account as “{existing.name}”.")
+        else:
+            run.cancel_note = "Cancelled while adding the device to the account."
+            device = await self._add_once(run, deviceid, self.identity["apikey"], self.plan.name,
+                                          self.identity.get("chipid"))
+            self.device = device
+            outcome = StepOutcome(DONE, f"Added to the account as “{device.name}”.")
+        return await self._add_earlier(run, devices, outcome)
+
+    async def _add_once(self, run: StepRun, deviceid: str, devicekey: str, name: str,
+                        chipid: str | None) -> Device:
+        exchange = asyncio.ensure_future(self.cloud.add_device(deviceid, devicekey, name, chipid))
         try:
-            device = await asyncio.shield(exchange)
+            return await asyncio.shield(exchange)
         except asyncio.CancelledError:
+            # Finish the call (bounded by the session timeout) so we know what happened.
             if not exchange.done():
                 await asyncio.wait({exchange})
             if not exchange.cancelled() and exchange.exception() is None:
@@ -485,8 +502,23 @@ class EwelinkPairing:
             raise
         except VendorError as exc:
             raise StepFailure(exc.message, hint=exc.hint) from None
-        self.device = device
-        return StepOutcome(DONE, f"Added to the account as “{device.name}”.")
+
+    async def _add_earlier(self, run: StepRun, devices: list[Device],
+                           outcome: StepOutcome) -> StepOutcome:
+        earlier, self.earlier = self.earlier, None
+        if earlier is None or any(d.deviceid == earlier.deviceid for d in devices):
+            return outcome
+        label = earlier.name or self.plan.name
+        try:
+            await self._add_once(run, earlier.deviceid, earlier.devicekey, label, earlier.chipid)
+        except (SiteKitError, StepFailure) as exc:
+            return StepOutcome(WARNING, f"{outcome.message} Device {earlier.deviceid} from an "
+                                        f"earlier, unfinished pairing could not be added: "
+                                        f"{exc.message}",
+                               hint="Pair that device again (hold its button for 5 seconds).")
+        return StepOutcome(outcome.status, f"{outcome.message} Also added device "
+                                           f"{earlier.deviceid} (“{label}”) from the earlier, "
+                                           f"unfinished pairing.")
 
     def _add_timed_out(self, last: BaseException | None) -> StepFailure:
         detail = f" ({last.message})" if isinstance(last, SiteKitError) else ""
@@ -502,6 +534,7 @@ class EwelinkPairing:
         if self.online_events is not None:
             unsubscribe = self.online_events(lambda d: wake.set() if d == deviceid else None)
         probe = asyncio.ensure_future(self._watch_hotspot()) if self.url else None
+        woken: asyncio.Future | None = None
         run.say(f"Waiting for the device to join “{self.plan.ssid}” and reach the cloud…")
         try:
             while True:
@@ -509,7 +542,7 @@ class EwelinkPairing:
                     probe.result()  # raises the "back in pairing mode" failure
                 try:
                     devices = await self.cloud.devices()
-                except NetworkError as exc:
+                except (NetworkError, ProtocolError) as exc:
                     run.say(f"The cloud did not answer ({exc.message}); asking again…")
                     devices = []
                 found = next((d for d in devices if d.deviceid == deviceid), None)
@@ -518,18 +551,19 @@ class EwelinkPairing:
                     if found.online:
                         self._remember(None)  # the job is done: nothing left to continue
                         return StepOutcome(DONE, f"“{found.name}” is online in the eWeLink cloud.")
+                # Until the next poll, a sysmsg (online) or the hotspot coming back.
                 wake.clear()
-                waiters = [asyncio.ensure_future(wake.wait())]
-                if probe is not None:
-                    waiters.append(probe)
-                done, _ = await asyncio.wait(waiters, timeout=self.timeouts.poll_interval,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                waiters[0].cancel()
+                woken = asyncio.ensure_future(wake.wait())
+                await asyncio.wait([woken] + ([probe] if probe is not None else []),
+                                   timeout=self.timeouts.poll_interval,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
         finally:
             if unsubscribe is not None:
                 unsubscribe()
-            if probe is not None and not probe.done():
-                probe.cancel()
+            for task in (woken, probe):
+                if task is not None and not task.done():
+                    task.cancel()
 
     async def _watch_hotspot(self) -> None:
         """Raise when the device's hotspot is back: it could not join the Wi-Fi."""
