@@ -28,7 +28,7 @@ import asyncio
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable, Protocol
 from urllib.parse import urlsplit
 
@@ -61,6 +61,10 @@ AP_PROTOCOL_VERSION = 4
 HOTSPOT_HINT = ("The hotspot is called ITEAD-<device id> (password 12345678). If the device's "
                 "LED no longer blinks quickly, hold its button for about 5 seconds to enter "
                 "pairing mode again.")
+# wait_cloud polls the device list after 0.5, 1 ... s, then every poll_interval: CoolKit
+# asks for at least 500 ms between calls to one endpoint (v2 guide), and an online push
+# (sysmsg), when the live channel runs, ends the wait sooner anyway.
+FIRST_POLL_SECONDS = 0.5
 WIFI_REMINDER = "The network must be 2.4 GHz: Sonoff devices cannot join 5 GHz networks."
 SSID_MAX_BYTES = 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 63
@@ -535,6 +539,7 @@ class EwelinkPairing:
             unsubscribe = self.online_events(lambda d: wake.set() if d == deviceid else None)
         probe = asyncio.ensure_future(self._watch_hotspot()) if self.url else None
         woken: asyncio.Future | None = None
+        polls = 0
         run.say(f"Waiting for the device to join “{self.plan.ssid}” and reach the cloud…")
         try:
             while True:
@@ -551,12 +556,14 @@ class EwelinkPairing:
                     if found.online:
                         self._remember(None)  # the job is done: nothing left to continue
                         return StepOutcome(DONE, f"“{found.name}” is online in the eWeLink cloud.")
-                # Until the next poll, a sysmsg (online) or the hotspot coming back.
+                # Until the next poll, a sysmsg (online) or the hotspot coming back. Polls
+                # start quicker (a device often registers within seconds) and slow down.
+                pause = min(self.timeouts.poll_interval, FIRST_POLL_SECONDS * 2 ** polls)
+                polls += 1
                 wake.clear()
                 woken = asyncio.ensure_future(wake.wait())
                 await asyncio.wait([woken] + ([probe] if probe is not None else []),
-                                   timeout=self.timeouts.poll_interval,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                                   timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 woken.cancel()
         finally:
             if unsubscribe is not None:
