@@ -6,6 +6,8 @@
     sitekit sim                run the demo site on loopback, print its endpoints as JSON
     sitekit tour --out DIR     render every screen with demo data to DIR/<screen>.png
     sitekit ewelink …          login | configure | logout | devices | switch | watch
+    sitekit pair …             AP-pair a Sonoff (laptop on its ITEAD hotspot)
+    sitekit lan …              discover | switch: devices on the local network
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
@@ -69,7 +71,29 @@ def build_parser() -> argparse.ArgumentParser:
     switch.add_argument("device", help="device id or name")
     switch.add_argument("state", choices=["on", "off"])
     switch.add_argument("--outlet", type=int, help="channel of a multi-gang switch (0 = first)")
+    switch.add_argument("--via", choices=["auto", "lan", "cloud"], default="auto",
+                        help="LAN when the device answers there, else cloud (default), or force one")
     switch.add_argument("--json", action="store_true")
+
+    pair = commands.add_parser("pair", help="pair a Sonoff in AP mode (laptop on its ITEAD hotspot)")
+    pair.add_argument("--ssid", required=True, help="the site's 2.4 GHz Wi-Fi network name")
+    pair.add_argument("--password-stdin", action="store_true",
+                      help="read the Wi-Fi password from standard input instead of a prompt")
+    pair.add_argument("--device", metavar="URL",
+                      help="the device's address (default: http://<default gateway>/)")
+    pair.add_argument("--name", metavar="LABEL", help="name for the device on the account")
+    pair.add_argument("--json", action="store_true")
+
+    lan = commands.add_parser("lan", help="eWeLink devices on the local network")
+    lan_actions = lan.add_subparsers(dest="action", metavar="ACTION", required=True)
+    discover = lan_actions.add_parser("discover", help="list devices answering on the LAN (mDNS)")
+    discover.add_argument("--seconds", type=float, default=3.0, help="how long to listen")
+    discover.add_argument("--json", action="store_true")
+    lan_switch = lan_actions.add_parser("switch", help="switch a device over the LAN only")
+    lan_switch.add_argument("device", help="device id or name")
+    lan_switch.add_argument("state", choices=["on", "off"])
+    lan_switch.add_argument("--outlet", type=int, help="channel of a multi-gang switch (0 = first)")
+    lan_switch.add_argument("--json", action="store_true")
 
     watch = actions.add_parser("watch", help="print live events until interrupted")
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -100,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             import asyncio
 
             from app.cli_ewelink import run
+
+            return asyncio.run(run(args))
+        if args.command in ("pair", "lan"):
+            import asyncio
+
+            from app.cli_pairing import run
 
             return asyncio.run(run(args))
     except KeyboardInterrupt:

@@ -16,21 +16,23 @@ async def run(args) -> int:
     try:
         workspace = await Workspace.open(demo=args.demo, site_file=args.site)
     except SiteKitError as exc:
-        return _fail(exc, getattr(args, "json", False))
+        return fail(exc, getattr(args, "json", False))
     try:
         handler = ACTIONS[args.action]
         return await handler(workspace, args)
     except SiteKitError as exc:
-        return _fail(exc, getattr(args, "json", False))
+        return fail(exc, getattr(args, "json", False))
     finally:
         await workspace.close()
 
 
-def _fail(exc: SiteKitError, as_json: bool) -> int:
+def fail(exc: SiteKitError, as_json: bool) -> int:
     if as_json:
         error = {"message": exc.message, "hint": exc.hint}
         if isinstance(exc, VendorError):
             error.update(vendor=exc.vendor, code=exc.code, vendor_message=exc.vendor_message)
+        if getattr(exc, "step", None):
+            error["step"] = exc.step  # where a pairing stopped
         print_json({"error": error})
     else:
         print(f"error: {exc.user_text()}", file=sys.stderr)
@@ -92,13 +94,19 @@ async def _devices(ws: Workspace, args) -> int:
 async def _switch(ws: Workspace, args) -> int:
     await ws.inventory.refresh()
     device = ws.inventory.find(args.device)
-    await ws.inventory.set_switch(device.deviceid, args.state == "on", args.outlet)
+    if args.via != "cloud":
+        await ws.lan.start()
+        # a LAN device announces itself within a moment; "auto" does not wait long for it
+        await ws.lan.wait_for(device.deviceid, 5.0 if args.via == "lan" else 1.5)
+    route = await ws.inventory.set_switch(device.deviceid, args.state == "on", args.outlet,
+                                          via=args.via)
     where = f" outlet {args.outlet}" if args.outlet is not None else ""
     if args.json:
         print_json({"deviceid": device.deviceid, "name": device.name, "outlet": args.outlet,
-                    "state": args.state, "acknowledged": True})
+                    "state": args.state, "via": route, "acknowledged": True})
     else:
-        print(f"{device.name}{where}: {args.state} (acknowledged by the device)")
+        print(f"{device.name}{where}: {args.state} via the {route.upper() if route == 'lan' else route}"
+              f" (acknowledged by the device)")
     return 0
 
 

@@ -1,31 +1,57 @@
-"""Every device SiteKit knows, kept current from the live feed, and commands to them."""
+"""Every device SiteKit knows, kept current from the live feed, and commands to them.
+
+A device known both ways (cloud account and LAN) is one device. Commands go over the LAN
+when the device answers there and over the cloud otherwise; the user can force either.
+The last device list is kept in the secret store (it holds the devices' LAN keys), so
+with no internet on site the devices can still be listed and switched over the LAN.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import time
+from dataclasses import asdict
 from typing import Awaitable, Callable
 
-from app.core.errors import CommandTimeout, ConfigError, DeviceOffline
+import aiohttp
+
+from app.core.errors import (CommandTimeout, ConfigError, DeviceOffline, NetworkError,
+                             SiteKitError)
 from app.core.events import Event
+from app.core.secrets import SecretStore
 from app.services.accounts import EwelinkAccount
 from app.services.describe import offline_reason
 from app.services.feed import Feed
+from app.services.lan import LanPresence
+from app.vendors.ewelink.lan import LanAnnouncement, LanClient
 from app.vendors.ewelink.live import EwelinkLive
 from app.vendors.ewelink.models import Device, switch_params
 
 log = logging.getLogger(__name__)
 
 DeviceListener = Callable[[str], None]  # called with the deviceid that changed ("" = all)
+ROUTES = ("auto", "lan", "cloud")
 
 
 class Inventory:
     def __init__(self, account: EwelinkAccount, feed: Feed,
-                 live: Callable[[], Awaitable[EwelinkLive]]) -> None:
+                 live: Callable[[], Awaitable[EwelinkLive]], *, secrets: SecretStore,
+                 lan: LanPresence, lan_session: aiohttp.ClientSession) -> None:
         self._account = account
+        self._feed = feed
         self._live = live
+        self._secrets = secrets
+        self.lan = lan
+        self._lan_session = lan_session  # not the cloud session: devices must not move its clock
         self._devices: dict[str, Device] = {}
         self._listeners: list[DeviceListener] = []
+        self._lan_seq: dict[str, int | None] = {}
+        # When the list came from the saved copy because the cloud was unreachable: its age.
+        self.saved_copy_time: float | None = None
         feed.subscribe(self._on_event)
+        lan.subscribe(self._on_lan_presence)
 
     @property
     def devices(self) -> list[Device]:
@@ -58,16 +84,56 @@ class Inventory:
             except Exception:
                 log.exception("inventory listener failed")
 
+    # -- the device list ------------------------------------------------------------------
+
+    @property
+    def _saved_key(self) -> str:
+        return f"{self._account.profile.key}/ewelink/devices"
+
     async def refresh(self) -> list[Device]:
+        """The account's devices from the cloud; the saved copy when the cloud is unreachable."""
         await self._account.ensure_signed_in()
-        devices = await self._account.client.devices()
+        try:
+            devices = await self._account.client.devices()
+        except NetworkError as exc:
+            saved = await self._load_saved()
+            if saved is None:
+                raise
+            log.warning("cloud unreachable (%s); using the saved device list", exc.message)
+            devices, self.saved_copy_time = saved
+        else:
+            self.saved_copy_time = None
+            await self._save(devices)
         self._devices = {d.deviceid: d for d in devices}
         self._notify("")
         return self.devices
 
+    async def _save(self, devices: list[Device]) -> None:
+        if not self._account.profile.remember_tokens:
+            return  # the demo site's list is as ephemeral as its tokens
+        raw = json.dumps({"saved": time.time(), "devices": [asdict(d) for d in devices]})
+        await asyncio.to_thread(self._secrets.set, self._saved_key, raw)
+
+    async def _load_saved(self) -> tuple[list[Device], float] | None:
+        raw = await asyncio.to_thread(self._secrets.get, self._saved_key)
+        try:
+            data = json.loads(raw) if raw else None
+            if not data:
+                return None
+            devices = []
+            for item in data["devices"]:
+                item["channel_names"] = {int(k): v for k, v in item.get("channel_names", {}).items()}
+                item["online"] = False  # what the cloud would say is unknown
+                devices.append(Device(**item))
+            return devices, float(data["saved"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
     def clear(self) -> None:
         self._devices = {}
         self._notify("")
+
+    # -- live updates ---------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
         if event.vendor != "ewelink" or event.device not in self._devices:
@@ -81,30 +147,88 @@ class Inventory:
             return
         self._notify(event.device)
 
-    async def set_switch(self, deviceid: str, on: bool, outlet: int | None = None) -> None:
-        """Switch a device (or one outlet); returns once the device has acknowledged."""
+    def _on_lan_presence(self, deviceid: str, announcement: LanAnnouncement | None) -> None:
+        device = self._devices.get(deviceid)
+        if device is None:
+            return
+        if announcement is not None and announcement.seq != self._lan_seq.get(deviceid):
+            self._lan_seq[deviceid] = announcement.seq
+            try:
+                params = announcement.decrypt_params(device.devicekey)
+            except SiteKitError as exc:
+                log.info("LAN record of %s unreadable: %s", deviceid, exc.message)
+            else:
+                if params:
+                    # A LAN report is a device report like any other: one feed for both.
+                    self._feed.publish(Event("ewelink", deviceid, "state", params))
+                    return
+        self._notify(deviceid)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def route(self, deviceid: str, via: str = "auto") -> str:
+        """Where a command would go: 'lan' or 'cloud'."""
+        if via not in ROUTES:
+            raise ConfigError(f"Unknown route {via!r}.", hint="Use auto, lan or cloud.")
+        if via != "auto":
+            return via
+        return "lan" if self.lan.url(deviceid) else "cloud"
+
+    async def set_switch(self, deviceid: str, on: bool, outlet: int | None = None,
+                         via: str = "auto") -> str:
+        """Switch a device (or one outlet); returns the route used once the device acked."""
         device = self._devices.get(deviceid)
         if device is None:
             raise ConfigError(f"No device {deviceid!r} on this account.",
                               hint="Refresh the device list.")
-        if not device.online:
-            raise _offline(device, "device offline")
         params = switch_params(device, on, outlet)
-        live = await self._live()
-        try:
-            await live.update(deviceid, params)
-        except DeviceOffline as exc:
-            # The cloud knows better than our last device list: show it offline now.
-            device.online = False
-            self._notify(deviceid)
-            raise _offline(device, exc.vendor_message) from None
-        except CommandTimeout as exc:
-            raise CommandTimeout(f"{device.name} did not confirm the command in time.",
-                                 hint=exc.hint) from None
+        route = self.route(deviceid, via)
+        if route == "lan":
+            try:
+                await self._switch_over_lan(device, params)
+            except NetworkError as exc:
+                if via == "lan" or not device.online:
+                    raise
+                log.info("LAN command to %s failed (%s); using the cloud", deviceid, exc.message)
+                route = "cloud"
+        if route == "cloud":
+            await self._switch_over_cloud(device, params)
         # The ack means the device applied it; its own report usually follows, but a
         # lost report must not leave the screen showing the old state.
         device.apply(params)
         self._notify(deviceid)
+        return route
+
+    async def _switch_over_lan(self, device: Device, params: dict) -> None:
+        url = self.lan.url(device.deviceid)
+        if url is None:
+            raise NetworkError(
+                f"{device.name} is not answering on this network (LAN).",
+                hint="The laptop and the device must be on the same network; mDNS does not "
+                     "cross VLANs, guest Wi-Fi or VPNs. Use the cloud route instead.")
+        if not device.devicekey:
+            raise ConfigError(f"SiteKit has no LAN key for {device.name}.",
+                              hint="Refresh the device list while online; the key comes from the cloud.")
+        client = LanClient(self._lan_session, device.deviceid, device.devicekey, url)
+        command = next(iter(params))
+        await client.send(command, params)
+        self._feed.publish(Event("ewelink", device.deviceid, "command",
+                                 {"params": params, "result": "ok", "via": "lan"}))
+
+    async def _switch_over_cloud(self, device: Device, params: dict) -> None:
+        if not device.online:
+            raise _offline(device, "device offline")
+        live = await self._live()
+        try:
+            await live.update(device.deviceid, params)
+        except DeviceOffline as exc:
+            # The cloud knows better than our last device list: show it offline now.
+            device.online = False
+            self._notify(device.deviceid)
+            raise _offline(device, exc.vendor_message) from None
+        except CommandTimeout as exc:
+            raise CommandTimeout(f"{device.name} did not confirm the command in time.",
+                                 hint=exc.hint) from None
 
 
 def _offline(device: Device, vendor_message: str) -> DeviceOffline:

@@ -94,6 +94,11 @@ class PairingService:
                                  server_name=server_name, server_port=port)
         return self._plan
 
+    def waiting_demo_devices(self) -> list[tuple[str, str]]:
+        """(deviceid, URL) of the in-process demo site's devices now in pairing mode."""
+        site = self.workspace.demo_site
+        return [(d.deviceid, d.ap_url) for d in getattr(site, "ap_devices", []) if d.ap_url]
+
     @staticmethod
     def check_wifi(ssid: str, password: str) -> WifiCheck:
         return check_wifi(ssid, password)

@@ -21,6 +21,7 @@ from app.core.store import EventStore
 from app.services.accounts import EwelinkAccount
 from app.services.feed import Feed
 from app.services.inventory import Inventory
+from app.services.lan import LanPresence
 from app.services.site import SiteProfile
 from app.vendors.ewelink.live import EwelinkLive
 
@@ -38,10 +39,18 @@ class Workspace:
         self.demo_site = demo_site
         self.clock = ClockSkew()
         self.session = make_session(settings.http, self.clock)
+        # Devices on the LAN get a session of their own: their Date headers (no real-time
+        # clock) must not move the cloud clock.
+        self.device_session = make_session(settings.http)
         self._store = store
         self.feed = Feed(store)
         self.ewelink = EwelinkAccount(profile, settings, secrets, self.session, self.clock)
-        self.inventory = Inventory(self.ewelink, self.feed, self.live)
+        directory = None
+        if demo_site is not None and not getattr(demo_site, "device_mdns", True):
+            directory = demo_site.lan_directory  # no multicast on plain loopback
+        self.lan = LanPresence(directory=directory)
+        self.inventory = Inventory(self.ewelink, self.feed, self.live, secrets=secrets,
+                                   lan=self.lan, lan_session=self.device_session)
         self._live: EwelinkLive | None = None
         self._unsubscribe_live: Callable[[], None] | None = None
         self.live_status = "stopped"
@@ -122,9 +131,11 @@ class Workspace:
 
     async def close(self) -> None:
         await self.stop_live()
+        await self.lan.stop()
         await self.feed.close()
         await self.ewelink.close()
         await self.session.close()
+        await self.device_session.close()
         if self._store is not None:
             await self._store.close()
         if self.demo_site is not None:
