@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ui.onboarding.flow import DONE, REGIONS, SIGN_IN, WELCOME, OnboardingFlow, validate
+from app.ui.onboarding.flow import DONE, SIGN_IN, WELCOME, OnboardingFlow, validate
 
 
 @pytest.mark.parametrize("account", ["demo@sitekit.example", "+8613800000001", "+44 7700 900123"])

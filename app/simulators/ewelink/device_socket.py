@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from app.simulators.ewelink import devices as device_rules
+from app.simulators.ewelink.frames import json_number, parse_frame
 
 if TYPE_CHECKING:
     from app.simulators.ewelink.cloud import EwelinkCloudSim
@@ -110,7 +111,7 @@ class DeviceLink:
                         if not self.ws.closed:
                             await self.ws.send_str("pong")
                     continue
-                frame = _parse(msg.data)
+                frame = parse_frame(msg.data)
                 if frame is None:
                     await self.send_json({"error": 400, "reason": "frame is not a JSON object"})
                 elif frame.get("action") == "update":
@@ -154,7 +155,7 @@ async def serve_device(cloud: EwelinkCloudSim, ws: web.WebSocketResponse, reques
         await previous.close(WSCloseCode.OK, "replaced by a new register")
     await link.send_json({"error": 0, "deviceid": device.deviceid,
                           "apikey": device.owner_apikey or device.devicekey,
-                          "config": {"hb": 1, "hbInterval": _number(cloud.hb_interval)},
+                          "config": {"hb": 1, "hbInterval": json_number(cloud.hb_interval)},
                           "sequence": frame.get("sequence")})
     log.info("device %s registered", device.deviceid)
     await cloud.set_online(device.deviceid, True)
@@ -166,15 +167,3 @@ async def serve_device(cloud: EwelinkCloudSim, ws: web.WebSocketResponse, reques
             del cloud.device_links[device.deviceid]
             await cloud.set_online(device.deviceid, False)
         log.info("device %s socket closed", device.deviceid)
-
-
-def _parse(data: str) -> dict[str, Any] | None:
-    try:
-        frame = json.loads(data)
-    except ValueError:
-        return None
-    return frame if isinstance(frame, dict) else None
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value

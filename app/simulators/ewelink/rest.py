@@ -202,6 +202,10 @@ class RestApi:
         failure, _, _ = self._check_bearer(request)
         if failure:
             return failure
+        return self._dispatch_reply(request)
+
+    def _dispatch_reply(self, request: web.Request) -> web.Response:
+        """Where to open the websocket: this region's port, by the host the caller used."""
         host = self.cloud.public_host(request)
         return web.json_response({"error": 0, "reason": "ok", "IP": host,
                                   "port": self.cloud.ws_port(self.region), "domain": host})
@@ -213,10 +217,8 @@ class RestApi:
             return error(400, "body must be a JSON object")
         if not isinstance(body.get("deviceid"), str) or not body["deviceid"]:
             return error(400, "missing parameter: deviceid")
-        host = self.cloud.public_host(request)
         log.info("device dispatch at %s", self.region)
-        return web.json_response({"error": 0, "reason": "ok", "IP": host,
-                                  "port": self.cloud.ws_port(self.region), "domain": host})
+        return self._dispatch_reply(request)
 
     async def device_add(self, request: web.Request) -> web.Response:
         _, body = await self._json_body(request)

@@ -37,6 +37,7 @@ import aiohttp
 from aiohttp import web
 
 from app.simulators.ewelink import devices as device_rules
+from app.simulators.ewelink.frames import parse_frame
 from app.simulators.ewelink.advertiser import Advertiser, build_txt
 from app.simulators.ewelink.ap_server import ApDetails, make_ap_app
 from app.simulators.ewelink.cloud import _listen
@@ -299,7 +300,7 @@ class SimulatedSonoff:
                 "model": device_rules.catalogue(self.uiid).model, "ts": int(time.time()),
                 "sequence": self._next_sequence()}))
             msg = await ws.receive(timeout=CLOUD_TIMEOUT)
-            reply = _parse(msg.data) if msg.type == aiohttp.WSMsgType.TEXT else None
+            reply = parse_frame(msg.data) if msg.type == aiohttp.WSMsgType.TEXT else None
             if not reply or reply.get("error") != 0:
                 raise ValueError(f"register refused: {reply!r}")
             hb_interval = float((reply.get("config") or {}).get("hbInterval") or 145)
@@ -323,7 +324,7 @@ class SimulatedSonoff:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT or msg.data == "pong":
                     continue
-                frame = _parse(msg.data)
+                frame = parse_frame(msg.data)
                 if frame and frame.get("action") == "update":
                     await self._on_cloud_command(frame)
         finally:
@@ -417,13 +418,6 @@ class SimulatedSonoff:
         """A button on the device (e.g. {"switch": "on"}): applied and reported like a LAN change."""
         await self.apply_change(device_rules.validate(self.uiid, params), source="button")
 
-
-def _parse(data: Any) -> dict[str, Any] | None:
-    try:
-        frame = json.loads(data)
-    except (TypeError, ValueError):
-        return None
-    return frame if isinstance(frame, dict) else None
 
 
 def _url_host(host: str) -> str:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from app.simulators.ewelink import devices as device_rules
+from app.simulators.ewelink.frames import json_number, parse_frame
 from app.simulators.ewelink.device_socket import serve_device
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class WebsocketApi:
             return None
         if msg.type != WSMsgType.TEXT:
             return None
-        return _parse(msg.data) or {}
+        return parse_frame(msg.data) or {}
 
     async def _handshake(self, conn: Connection, frame: dict[str, Any]) -> bool:
         account = self._authenticate(frame)
@@ -149,7 +150,7 @@ class WebsocketApi:
         self.cloud.handshakes += 1
         log.info("websocket at %s: userOnline ok", self.region)
         await conn.send_json({"error": 0, "apikey": account.apikey,
-                              "config": {"hb": 1, "hbInterval": _number(self.cloud.hb_interval)},
+                              "config": {"hb": 1, "hbInterval": json_number(self.cloud.hb_interval)},
                               "sequence": frame.get("sequence")})
         return True
 
@@ -179,7 +180,7 @@ class WebsocketApi:
                 if msg.data == "ping":
                     await conn.send_text("pong")
                 else:
-                    await self._on_frame(conn, _parse(msg.data))
+                    await self._on_frame(conn, parse_frame(msg.data))
             elif msg.type == WSMsgType.BINARY:
                 await conn.send_json({"error": 400, "reason": "text frames only"})
             else:  # CLOSE, CLOSING, CLOSED, ERROR
@@ -264,15 +265,3 @@ class WebsocketApi:
 
 _REASONS = {400: "bad request", 403: "no permission", 503: "device offline",
             504: "request timed out"}
-
-
-def _parse(data: str) -> dict[str, Any] | None:
-    try:
-        frame = json.loads(data)
-    except ValueError:
-        return None
-    return frame if isinstance(frame, dict) else None
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
