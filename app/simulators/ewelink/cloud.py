@@ -111,7 +111,7 @@ class EwelinkCloudSim:
                 runner = web.AppRunner(self._make_app(region), access_log=None, shutdown_timeout=1.0)
                 self._runners.append(runner)
                 await runner.setup()
-                sock = _listen(host, port + index if port else 0)
+                sock = listen_socket(host, port + index if port else 0)
                 self._ports[region] = sock.getsockname()[1]
                 await web.SockSite(runner, sock).start()
         except BaseException:
@@ -309,7 +309,7 @@ class EwelinkCloudSim:
         task.add_done_callback(self._tasks.discard)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(
         host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)

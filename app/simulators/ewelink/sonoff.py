@@ -40,7 +40,7 @@ from app.simulators.ewelink import devices as device_rules
 from app.simulators.ewelink.frames import parse_frame
 from app.simulators.ewelink.advertiser import Advertiser, build_txt
 from app.simulators.ewelink.ap_server import ApDetails, make_ap_app
-from app.simulators.ewelink.cloud import _listen
+from app.simulators.ewelink.cloud import listen_socket
 from app.simulators.ewelink.lan_server import make_lan_app
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ class SimulatedSonoff:
                                shutdown_timeout=0.5)
         await runner.setup()
         try:
-            sock = _listen(self.host, port)
+            sock = listen_socket(self.host, port)
         except BaseException:
             await runner.cleanup()
             raise
@@ -371,7 +371,7 @@ class SimulatedSonoff:
         runner = web.AppRunner(make_lan_app(self), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         try:
-            sock = _listen(self.lan_host, self.lan_port)
+            sock = listen_socket(self.lan_host, self.lan_port)
         except BaseException:
             await runner.cleanup()
             raise
