@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from app.ui.devices.page import DevicesPage
     from app.ui.feed.page import EventsPage
     from app.ui.onboarding.wizard import OnboardingWizard
+    from app.ui.pairing.wizard import PairPage
     from app.ui.settings.page import SettingsPage
 
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
@@ -130,7 +131,8 @@ class MainWindow(QMainWindow):
         from app.ui.devices.page import DevicesPage
         from app.ui.feed.page import EventsPage
         from app.ui.onboarding.wizard import OnboardingWizard
-        from app.ui.placeholders import pair_page, schedules_page
+        from app.ui.pairing.wizard import PairPage
+        from app.ui.placeholders import schedules_page
         from app.ui.settings.page import SettingsPage
 
         self.wizard: OnboardingWizard = OnboardingWizard(self.tasks)
@@ -172,7 +174,8 @@ class MainWindow(QMainWindow):
         self.devices: DevicesPage = DevicesPage(self.tasks)
         self.events: EventsPage = EventsPage()
         self.settings: SettingsPage = SettingsPage(self.tasks)
-        for page in (self.devices, pair_page(), schedules_page(), self.events, self.settings):
+        self.pair: PairPage = PairPage(self.tasks)
+        for page in (self.devices, self.pair, schedules_page(), self.events, self.settings):
             self.pages.addWidget(page)
         shell_layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -183,6 +186,8 @@ class MainWindow(QMainWindow):
         self.devices.sign_in_requested.connect(lambda: self.show_onboarding())
         self.settings.sign_in_requested.connect(lambda: self.show_onboarding())
         self.settings.sign_out_requested.connect(lambda: self.tasks.spawn(self.sign_out()))
+        self.pair.paired.connect(self._device_paired)
+        self.pair.show_device_requested.connect(self.show_device)
         self._built = True
 
     # -- workspace --------------------------------------------------------------------
@@ -202,6 +207,7 @@ class MainWindow(QMainWindow):
         self.devices.attach(ws, self.signals)
         self.events.attach(ws, self.signals)
         self.settings.attach(ws)
+        self.pair.attach(ws)
         simulated = ws.profile.is_simulated
         self.site_label.setText(ws.profile.label)
         self.site_label.setStyleSheet(
@@ -229,6 +235,7 @@ class MainWindow(QMainWindow):
             self.devices.detach()
             self.events.detach()
             self.settings.detach()
+            self.pair.detach()
         return ws
 
     async def switch_site(self, *, demo: bool = False, site_file=None) -> None:
@@ -263,6 +270,17 @@ class MainWindow(QMainWindow):
             credentials=credentials, error=error)
         self.root.setCurrentWidget(self.wizard)
 
+    def show_device(self, deviceid: str) -> None:
+        """The Devices screen with one device selected (after pairing it)."""
+        self.show_screen(DEVICES)
+        self.devices.show_devices()
+        self.devices.select_device(deviceid)
+
+    def _device_paired(self, deviceid: str) -> None:
+        # The pairing service refreshed the inventory; an empty list becomes a table now.
+        if self.ws is not None and self.ws.ewelink.signed_in:
+            self.devices.show_devices()
+
     @property
     def current_screen(self) -> QWidget:
         widget = self.root.currentWidget()
@@ -287,12 +305,22 @@ class MainWindow(QMainWindow):
             return
         if not await self.refresh_devices():
             return
+        self.tasks.spawn(self._start_lan(ws), name="LAN presence")
         from app.core.errors import SiteKitError
 
         try:
             await ws.start_live()
         except SiteKitError as exc:
             self._live_status("stopped", exc.user_text())
+
+    async def _start_lan(self, ws: "Workspace") -> None:
+        """Watch which devices answer on this network (mDNS; the demo site's directory)."""
+        try:
+            await ws.lan.start()
+        except Exception as exc:  # LAN control is a bonus: the cloud still works
+            import logging
+
+            logging.getLogger(__name__).warning("LAN discovery did not start: %s", exc)
 
     async def refresh_devices(self) -> bool:
         from app.core.errors import AuthError, SiteKitError

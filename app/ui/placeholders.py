@@ -48,20 +48,6 @@ class ComingSoonPage(Page):
         self.body.addStretch(1)
 
 
-def pair_page() -> ComingSoonPage:
-    return ComingSoonPage(
-        "Pair",
-        "Add new eWeLink devices to the account, on site.",
-        "AP pairing arrives in the next release",
-        ["Put the device in pairing mode (hold its button about 5 s until the LED blinks "
-         "quickly), then join its ITEAD-… Wi-Fi hotspot.",
-         "SiteKit finds the device at 10.10.7.1 and sends it the site's Wi-Fi name and "
-         "password, with progress and a clear reason if a step fails.",
-         "The device joins the account and appears in Devices, switchable straight away."],
-        "Pair devices with the eWeLink app. They appear in Devices as soon as they are on "
-        "the account; press Refresh there.")
-
-
 def schedules_page() -> ComingSoonPage:
     return ComingSoonPage(
         "Schedules",

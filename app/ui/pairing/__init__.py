@@ -1,0 +1,1 @@
+"""The AP pairing wizard (Pair screen)."""
