@@ -150,13 +150,16 @@ class DevicesPage(Page):
         self.panel.clear_state()
         self.model.set_source(lambda: ws.inventory.devices)
         self.panel.set_switcher(
-            lambda deviceid, on, outlet: ws.inventory.set_switch(deviceid, on, outlet))
+            lambda deviceid, on, outlet, via: ws.inventory.set_switch(deviceid, on, outlet,
+                                                                      via=via))
+        self.panel.set_routing(ws.inventory.route, ws.lan.address)
         signals.device_changed.connect(self._device_changed)
         signals.event.connect(self._event)
 
     def detach(self) -> None:
         self._ws = None
         self.panel.set_switcher(None)
+        self.panel.set_routing(None, None)
         self.model.set_source(lambda: [])
         self.panel.clear_state()
 

@@ -4,6 +4,11 @@ A toggle never pretends: clicking it marks the channel "pending…" until the se
 `set_switch` returns (the device acknowledged), then the toggle shows the state the
 device reported. A failure is shown in words on the panel and the toggle falls back
 to the device's real state.
+
+The panel also says where the device answers ("On the LAN at 127.0.0.1:54321" or
+"Cloud only") and lets the installer pick the route for commands: Auto (the LAN when the
+device answers there, else the cloud), LAN or Cloud, remembered per device while
+SiteKit runs. A device offline in the cloud but answering on the LAN can be switched.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from datetime import datetime
 from typing import Awaitable, Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QPushButton,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from app.core.errors import SiteKitError
 from app.services.describe import READING_FORMATS, kind_label
@@ -26,8 +31,29 @@ from app.vendors.ewelink.models import Channel, Device
 
 log = logging.getLogger(__name__)
 
-# (deviceid, on, outlet or None for every channel) -> returns once the device acked
-SetSwitch = Callable[[str, bool, "int | None"], Awaitable[object]]
+# (deviceid, on, outlet or None for every channel, via) -> returns once the device acked
+SetSwitch = Callable[[str, bool, "int | None", str], Awaitable[object]]
+Route = Callable[[str, str], str]  # (deviceid, via) -> "lan" | "cloud"
+LanAddress = Callable[[str], "str | None"]  # deviceid -> "host:port" on the LAN, or None
+
+ROUTES = (("auto", "Auto"), ("lan", "LAN"), ("cloud", "Cloud"))
+ROUTE_TIPS = {
+    "auto": "Over the LAN when the device answers there, otherwise through the cloud",
+    "lan": "Always over the local network (works without internet)",
+    "cloud": "Always through the eWeLink cloud",
+}
+
+def _segment_style(index: int, count: int) -> str:
+    """Three buttons drawn as one segmented control."""
+    left = "6px" if index == 0 else "0"
+    right = "6px" if index == count - 1 else "0"
+    return (f"QPushButton {{ padding: 3px 12px; border-radius: 0; "
+            f"border-top-left-radius: {left}; border-bottom-left-radius: {left}; "
+            f"border-top-right-radius: {right}; border-bottom-right-radius: {right}; "
+            f"{'border-left: none; ' if index else ''}}}"
+            f"QPushButton:checked {{ background: {style.ACCENT}; color: white; "
+            f"border-color: {style.ACCENT}; }}")
+
 
 class ChannelRow(QWidget):
     def __init__(self, outlet: int, parent: QWidget | None = None) -> None:
@@ -46,7 +72,8 @@ class ChannelRow(QWidget):
         layout.addSpacing(8)
         layout.addWidget(self.toggle)
 
-    def render(self, channel: Channel, *, online: bool, pending: bool | None) -> None:
+    def render(self, channel: Channel, *, online: bool, pending: bool | None,
+               unreachable: str = "The device is offline.") -> None:
         self.name.setText(channel.name)
         self.toggle.set_state(channel.on)
         self.toggle.set_pending(pending is not None)
@@ -59,7 +86,7 @@ class ChannelRow(QWidget):
         else:
             text, tip = ("On" if channel.on else "Off"), ""
         if not online:
-            tip = "The device is offline."
+            tip = unreachable
         self.state.setText(text)
         colour = style.WARN if pending is not None else (style.OK if channel.on and online
                                                          else style.MUTED)
@@ -73,6 +100,9 @@ class DevicePanel(QWidget):
         super().__init__(parent)
         self._tasks = tasks
         self._set_switch: SetSwitch | None = None
+        self._route: Route | None = None
+        self._lan_address: LanAddress | None = None
+        self._via: dict[str, str] = {}  # deviceid -> the route chosen ("auto" unless changed)
         self.device: Device | None = None
         # (deviceid, outlet) -> the state asked for, while the command is in flight
         self._pending: dict[tuple[str, int], bool] = {}
@@ -107,6 +137,35 @@ class DevicePanel(QWidget):
         self.details = label("", "hint", wrap=True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header_layout.addWidget(self.details)
+        header_layout.addSpacing(6)
+        where = QHBoxLayout()
+        where.setSpacing(6)
+        self.lan_dot = StatusDot()
+        where.addWidget(self.lan_dot)
+        self.where = label("")
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        where.addWidget(self.where, 1)
+        header_layout.addLayout(where)
+        route_row = QHBoxLayout()
+        route_row.setSpacing(0)
+        route_row.addWidget(label("Commands via", "hint"))
+        route_row.addSpacing(8)
+        self.route_group = QButtonGroup(self)
+        self.route_buttons: dict[str, QPushButton] = {}
+        for index, (via, text) in enumerate(ROUTES):
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setToolTip(ROUTE_TIPS[via])
+            button.setStyleSheet(_segment_style(index, len(ROUTES)))
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            self.route_group.addButton(button)
+            self.route_buttons[via] = button
+            route_row.addWidget(button)
+            button.clicked.connect(lambda _=False, v=via: self.set_route(v))
+        route_row.addStretch(1)
+        header_layout.addLayout(route_row)
+        self.route_note = label("", "hint", wrap=True)
+        header_layout.addWidget(self.route_note)
         layout.addWidget(self.header)
 
         self.banner = Banner()
@@ -154,6 +213,24 @@ class DevicePanel(QWidget):
     def set_switcher(self, set_switch: SetSwitch | None) -> None:
         self._set_switch = set_switch
 
+    def set_routing(self, route: Route | None, lan_address: LanAddress | None) -> None:
+        """Where commands go and where the device answers on the LAN (the inventory's
+        `route` and the LAN presence's `address`); None: cloud only, no selector."""
+        self._route = route
+        self._lan_address = lan_address
+        self.render()
+
+    def set_route(self, via: str) -> None:
+        """The route for the selected device's commands: auto, lan or cloud."""
+        if self.device is None:
+            return
+        self._via[self.device.deviceid] = via
+        self._errors.pop(self.device.deviceid, None)
+        self.render()
+
+    def route_of(self, deviceid: str) -> str:
+        return self._via.get(deviceid, "auto")
+
     def show_device(self, device: Device | None) -> None:
         self.device = device
         self.render()
@@ -164,6 +241,7 @@ class DevicePanel(QWidget):
             self._render_last_report()
 
     def clear_state(self) -> None:
+        self._via.clear()
         self._pending.clear()
         self._errors.clear()
         self._last_report.clear()
@@ -217,13 +295,14 @@ class DevicePanel(QWidget):
             self._pending[(device.deviceid, o)] = on
         self._errors.pop(device.deviceid, None)
         self.render()
-        self._tasks.spawn(self._run_command(device, on, outlet, outlets),
+        self._tasks.spawn(self._run_command(device, on, outlet, outlets,
+                                            self.route_of(device.deviceid)),
                           name=f"switch {device.deviceid}")
 
     async def _run_command(self, device: Device, on: bool, outlet: int | None,
-                           outlets: list[int]) -> None:
+                           outlets: list[int], via: str) -> None:
         try:
-            await self._set_switch(device.deviceid, on, outlet)
+            await self._set_switch(device.deviceid, on, outlet, via)
         except SiteKitError as exc:
             self._errors[device.deviceid] = exc.user_text()
         except Exception as exc:
@@ -260,19 +339,54 @@ class DevicePanel(QWidget):
         self.details.setText("  ·  ".join(p for p in (kind_label(device), product,
                                                       f"ID {device.deviceid}") if p))
 
+        reachable, unreachable, tip = self._render_route(device)
         error = self._errors.get(device.deviceid, "")
         if error:
             self.banner.show_message(error, "error")
+        elif not reachable:
+            self.banner.show_message(unreachable, "warning")
         elif not device.online:
-            self.banner.show_message(offline_reason(device), "warning")
+            self.banner.show_message(
+                f"{device.name} is offline in the cloud but answers on this network: "
+                f"switching goes over the LAN.", "info")
         else:
             self.banner.clear()
 
-        self._render_channels(device)
+        self._render_channels(device, reachable, tip)
         self._render_readings(device)
         self._render_last_report()
 
-    def _render_channels(self, device: Device) -> None:
+    def _render_route(self, device: Device) -> tuple[bool, str, str]:
+        """The where/route lines; returns (can it be switched now, why not, in short)."""
+        deviceid = device.deviceid
+        address = self._lan_address(deviceid) if self._lan_address else None
+        via = self.route_of(deviceid)
+        route = self._route(deviceid, via) if self._route else "cloud"
+        if address:
+            self.where.setText(f"On the LAN at {address}")
+            self.lan_dot.set_colour(style.OK)
+        else:
+            self.where.setText("Cloud only: not answering on this network (LAN)")
+            self.lan_dot.set_colour(style.MUTED)
+        for key, button in self.route_buttons.items():
+            button.setChecked(key == via)
+            button.setVisible(self._route is not None)
+        notes = {"auto": f"Auto: over the {'LAN' if route == 'lan' else 'cloud'} now.",
+                 "lan": "Always over the LAN (works without internet).",
+                 "cloud": "Always through the eWeLink cloud."}
+        self.route_note.setText(notes[via] if self._route is not None else "")
+        if route == "lan":
+            if address:
+                return True, "", ""
+            return False, (f"{device.name} is not answering on this network (LAN), so "
+                           f"commands over the LAN cannot reach it. Choose Auto or Cloud, "
+                           f"or put this laptop on the device's network."), \
+                "Not answering on this network (LAN)."
+        if not device.online:
+            return False, offline_reason(device), "The device is offline."
+        return True, "", ""
+
+    def _render_channels(self, device: Device, reachable: bool, tip: str) -> None:
         channels = device.channels
         outlets = [c.outlet for c in channels]
         if self._row_device != device.deviceid or [r.outlet for r in self._rows] != outlets:
@@ -288,14 +402,15 @@ class DevicePanel(QWidget):
                 self._rows.append(row)
             self._row_device = device.deviceid
         for row, channel in zip(self._rows, channels):
-            row.render(channel, online=device.online,
-                       pending=self._pending.get((device.deviceid, channel.outlet)))
+            row.render(channel, online=reachable,
+                       pending=self._pending.get((device.deviceid, channel.outlet)),
+                       unreachable=tip)
         self.switches.setVisible(bool(channels))
         multi = len(channels) > 1
         busy = any((device.deviceid, o) in self._pending for o in outlets)
         for button in (self.all_on, self.all_off):
             button.setVisible(multi)
-            button.setEnabled(device.online and not busy)
+            button.setEnabled(reachable and not busy)
 
     def _render_readings(self, device: Device) -> None:
         while self.readings_grid.count():
