@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error", "events",
-           "settings", "pair", "schedules")
+           "settings", "pair-start", "pair-wifi", "pair-progress", "pair-done", "devices-lan",
+           "pair-failed", "schedules")
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
@@ -151,6 +152,69 @@ async def _visit_screens(window: "MainWindow", ws, shot) -> None:
     window.show_screen(EVENTS)
     await until(lambda: window.events.model.rowCount() >= 8, 20, "live events")
     await shot("events")
-    for index, name in ((SETTINGS, "settings"), (PAIR, "pair"), (SCHEDULES, "schedules")):
-        window.show_screen(index)
-        await shot(name)
+    window.show_screen(SETTINGS)
+    await shot("settings")
+    window.show_screen(PAIR)
+    await _pair_screens(window, ws, shot)
+    window.show_screen(SCHEDULES)
+    await shot("schedules")
+
+
+async def _pair_screens(window: "MainWindow", ws, shot) -> None:
+    """The pairing wizard on the demo site: one device paired, then one with a wrong password."""
+    from dataclasses import replace
+
+    from app.ui.main_window import PAIR
+    from app.ui.pairing.flow import PROGRESS, RESULT, START, WIFI
+
+    page = window.pair
+    flow = page.flow
+    site = ws.demo_site
+    if site is None or not site.ap_devices:
+        await shot("pair-start")
+        return
+    # quicker than the demo's default device delays, still slow enough to catch a step running
+    site.device_delays.reboot, site.device_delays.join = 0.8, 0.5
+    await until(lambda: flow.demo_devices and flow.network is not None, 10, "the device list")
+    await shot("pair-start")
+
+    page.press_enter()
+    await until(lambda: flow.page == WIFI and flow.ssid, 10, "the Wi-Fi page")
+    page.wifi_page.name.setText("Landing light 1")
+    flow.set_field("name", "Landing light 1")
+    await shot("pair-wifi")
+
+    page.press_enter()
+    # caught while the device reboots onto the site Wi-Fi (the demo's delays are ~2 s)
+    await until(lambda: flow.progress is not None
+                and flow.progress.step("wait_cloud").status == "running", 20, "the cloud wait")
+    await asyncio.sleep(0.3)
+    await shot("pair-progress")
+    await until(lambda: flow.page == RESULT, 60, "the pairing result")
+    await shot("pair-done")
+
+    paired = flow.result.deviceid
+    window.show_device(paired)
+    await until(lambda: ws.lan.address(paired) is not None, 10, "the device on the LAN")
+    panel = window.devices.panel
+    panel.set_route("lan")  # switched over the LAN: no cloud involved
+    panel.rows[0].toggle.click()
+    await until(lambda: not panel.is_pending() and panel.rows[0].toggle.isChecked(), 10,
+                "the LAN switch")
+    await shot("devices-lan")
+
+    # the next device with a mistyped password: it cannot join and reopens its hotspot
+    window.show_screen(PAIR)
+    page.press_enter()
+    await until(lambda: flow.page == START and flow.demo_url, 10, "the next device")
+    page.press_enter()
+    await until(lambda: flow.page == WIFI, 10, "the Wi-Fi page")
+    page.wifi_page.password.setText("sitekit-demo-wlan")
+    flow.set_field("password", "sitekit-demo-wlan")
+    page.wifi_page.name.setText("Landing light 2")
+    flow.set_field("name", "Landing light 2")
+    site.device_delays.ap_return = 0.3
+    page.service.timeouts = replace(page.service.timeouts, ap_probe_interval=0.3)
+    page.press_enter()
+    await until(lambda: flow.page == PROGRESS and flow.outcome == "failed", 30, "the failure")
+    await shot("pair-failed")
