@@ -54,12 +54,26 @@ class DeviceListModel(QAbstractTableModel):
         super().__init__(parent)
         self._source = devices or (lambda: [])
         self._devices: list[Device] = []
+        self._lan_address: Callable[[str], str | None] = lambda deviceid: None
 
     # -- updates from the inventory ---------------------------------------------------
 
-    def set_source(self, devices: Callable[[], list[Device]]) -> None:
+    def set_source(self, devices: Callable[[], list[Device]],
+                   lan_address: Callable[[str], str | None] | None = None) -> None:
         self._source = devices
+        if lan_address is not None:
+            self._lan_address = lan_address
         self.reload()
+
+    def _reachable(self, device: Device) -> bool:
+        # offline in the cloud but answering on the LAN is still a device you can test
+        return device.online or self._lan_address(device.deviceid) is not None
+
+    def _status(self, device: Device) -> str:
+        on_lan = self._lan_address(device.deviceid) is not None
+        if device.online:
+            return "Online · LAN" if on_lan else "Online"
+        return "LAN only" if on_lan else "Offline"
 
     def reload(self) -> None:
         self.beginResetModel()
@@ -113,12 +127,12 @@ class DeviceListModel(QAbstractTableModel):
             if column == KIND:
                 return kind_label(device)
             if column == STATUS:
-                return "Online" if device.online else "Offline"
+                return self._status(device)
             if column == STATE:
                 return state_text(device)
         elif role == Qt.ItemDataRole.DecorationRole and column == STATUS:
-            return status_dot(style.OK if device.online else style.MUTED)
-        elif role == Qt.ItemDataRole.ForegroundRole and not device.online:
+            return status_dot(style.OK if self._reachable(device) else style.MUTED)
+        elif role == Qt.ItemDataRole.ForegroundRole and not self._reachable(device):
             return QColor(style.MUTED)
         elif role == Qt.ItemDataRole.ToolTipRole:
             model = " ".join(p for p in (device.brand, device.model) if p)

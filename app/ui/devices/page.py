@@ -148,7 +148,7 @@ class DevicesPage(Page):
     def attach(self, ws: "Workspace", signals: "WorkspaceSignals") -> None:
         self._ws = ws
         self.panel.clear_state()
-        self.model.set_source(lambda: ws.inventory.devices)
+        self.model.set_source(lambda: ws.inventory.devices, ws.lan.address)
         self.panel.set_switcher(
             lambda deviceid, on, outlet, via: ws.inventory.set_switch(deviceid, on, outlet,
                                                                       via=via))

@@ -288,7 +288,7 @@ class EwelinkPairing:
     async def _find(self, run: StepRun) -> StepOutcome:
         if self.plan.device_url:
             self.url = normalise_url(self.plan.device_url)
-            return StepOutcome(DONE, f"Using the address you gave: {self.url}.")
+            return StepOutcome(DONE, f"Using the device at {self.url}.")
         view = await asyncio.to_thread(self.network_snapshot)
         self.url, outcome = locate_device(view, self.memo)
         return outcome
