@@ -120,6 +120,13 @@ class RestApi:
 
     # ----- endpoints ----------------------------------------------------------------------
 
+    async def _common_body(self, request: web.Request) -> tuple[web.Response | None, dict[str, Any]]:
+        """A Bearer call's JSON body with the common parameters present and valid."""
+        _, body = await self._json_body(request)
+        if body is None:
+            return error(400, "body must be a JSON object"), {}
+        return self._check_present(body) or self._check_values(body), body
+
     async def login(self, request: web.Request) -> web.Response:
         raw, body = await self._json_body(request)
         if body is None:
@@ -191,10 +198,7 @@ class RestApi:
         return web.json_response({"error": 0, "devicelist": devices})
 
     async def dispatch(self, request: web.Request) -> web.Response:
-        _, body = await self._json_body(request)
-        if body is None:
-            return error(400, "body must be a JSON object")
-        failure = self._check_present(body) or self._check_values(body)
+        failure, body = await self._common_body(request)
         if failure:
             return failure
         if body.get("accept") != "ws":
@@ -221,10 +225,7 @@ class RestApi:
         return self._dispatch_reply(request)
 
     async def device_add(self, request: web.Request) -> web.Response:
-        _, body = await self._json_body(request)
-        if body is None:
-            return error(400, "body must be a JSON object")
-        failure = self._check_present(body) or self._check_values(body)
+        failure, body = await self._common_body(request)
         if failure:
             return failure
         failure, account_id, _ = self._check_bearer(request)
