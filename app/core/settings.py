@@ -25,6 +25,10 @@ class EwelinkSettings:
     account: str = ""
     # Base URL per region, when not the vendor's own ("{region}-api.coolkit.cc:8080").
     api_overrides: dict[str, str] = field(default_factory=dict)
+    # Where a newly paired device registers. The v1 guide says {region}-disp.coolkit.cc,
+    # CoolKit's v2 guide {region}-dispd.coolkit.cc: a setting, not a constant.
+    dispatch_server: str = "{region}-disp.coolkit.cc"
+    dispatch_port: int = 443
 
 
 @dataclass

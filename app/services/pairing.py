@@ -108,20 +108,17 @@ class PairingService:
         ws = self.workspace
         region = ws.ewelink.region
         endpoints = ws.profile.ewelink
-        configured = getattr(endpoints, "dispatch", None)
-        if isinstance(configured, dict) and configured.get("serverName"):
+        configured = endpoints.dispatch
+        if configured.get("serverName"):
             return str(configured["serverName"]), int(configured.get("port") or DEFAULT_DISPATCH_PORT)
-        if ws.demo_site is not None:
-            dispatch = (ws.demo_site.describe().get("ewelink") or {}).get("dispatch") or {}
-            if dispatch.get("serverName") and dispatch.get("port"):
-                return str(dispatch["serverName"]), int(dispatch["port"])
         base = endpoints.regions.get(region)
         if base and base.startswith("http://"):
             # A simulated cloud (site file): it serves device dispatch on the region's port.
             parts = urlsplit(base)
             if parts.hostname and parts.port:
                 return parts.hostname, parts.port
-        return f"{region}-disp.coolkit.cc", DEFAULT_DISPATCH_PORT
+        settings = ws.settings.ewelink
+        return settings.dispatch_server.format(region=region), int(settings.dispatch_port)
 
     async def remembered_wifi(self) -> tuple[str, str] | None:
         """The Wi-Fi details used last on this site (to prefill the form)."""

@@ -29,6 +29,8 @@ class EwelinkEndpoints:
     appsecret: str
     # base URL per region when not the vendor's own hosts
     regions: dict[str, str] = field(default_factory=dict)
+    # {"serverName", "port"} a paired device registers with, on a simulated site
+    dispatch: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class SiteProfile:
             region = str(ew.get("region", "eu"))
             regions = dict(ew.get("regions") or {region: ew["api"]})
             endpoints = EwelinkEndpoints(region=region, appid=str(ew["appid"]),
-                                         appsecret=str(ew["appsecret"]), regions=regions)
+                                         appsecret=str(ew["appsecret"]), regions=regions,
+                                         dispatch=dict(ew.get("dispatch") or {}))
             creds = None
             account = ew.get("email") or ew.get("phone")
             if account and ew.get("password"):

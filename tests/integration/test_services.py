@@ -149,3 +149,23 @@ async def test_cloud_offline_answer_marks_the_device_offline(demo):
     assert "Hall light is offline" in info.value.user_text()
     assert "1000aa0001" not in info.value.message
     assert not demo.inventory.get("1000aa0001").online
+
+
+async def test_dispatch_server_for_paired_devices_is_a_setting():
+    from app.services.pairing import PairingService
+
+    ws = await Workspace.open()
+    try:
+        service = PairingService(ws)
+        assert service.dispatch_target() == ("eu-disp.coolkit.cc", 443)
+        ws.settings.ewelink.dispatch_server = "{region}-dispd.coolkit.cc"
+        assert service.dispatch_target() == ("eu-dispd.coolkit.cc", 443)
+    finally:
+        await ws.close()
+
+
+async def test_demo_site_dispatch_comes_from_its_description(demo):
+    from app.services.pairing import PairingService
+
+    described = demo.demo_site.describe()["ewelink"]["dispatch"]
+    assert PairingService(demo).dispatch_target() == (described["serverName"], described["port"])
