@@ -6,10 +6,9 @@ tell the installer what to use meanwhile.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from app.ui.widgets import Page, card, label
+from app.ui.widgets import Page, label, numbered_row, padded_card
 
 
 class ComingSoonPage(Page):
@@ -17,11 +16,8 @@ class ComingSoonPage(Page):
                  meanwhile: str, *, badge: str = "NEXT RELEASE",
                  parent: QWidget | None = None) -> None:
         super().__init__(title, subtitle, parent)
-        frame = card()
+        frame, layout = padded_card((28, 24, 28, 24), 10)
         frame.setMaximumWidth(680)
-        layout = QVBoxLayout(frame)
-        layout.setContentsMargins(28, 24, 28, 24)
-        layout.setSpacing(10)
         badge = label(badge)
         badge.setStyleSheet("background: #dbeafe; color: #1d4ed8; font-size: 11px; "
                             "font-weight: 700; padding: 3px 8px; border-radius: 4px;")
@@ -31,16 +27,7 @@ class ComingSoonPage(Page):
         layout.addLayout(badge_row)
         layout.addWidget(label(headline, "heading", wrap=True))
         for number, step in enumerate(steps, 1):
-            row = QHBoxLayout()
-            row.setSpacing(10)
-            bullet = label(str(number))
-            bullet.setFixedSize(24, 24)
-            bullet.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            bullet.setStyleSheet("background: #eef2f7; color: #334155; border-radius: 12px; "
-                                 "font-weight: 600;")
-            row.addWidget(bullet, 0, Qt.AlignmentFlag.AlignTop)
-            row.addWidget(label(step, wrap=True), 1)
-            layout.addLayout(row)
+            layout.addLayout(numbered_row(number, step))
         layout.addSpacing(6)
         layout.addWidget(label("Until then", "section"))
         layout.addWidget(label(meanwhile, "hint", wrap=True))

@@ -47,6 +47,51 @@ def card(parent: QWidget | None = None) -> QFrame:
     return frame
 
 
+def padded_card(margins: tuple[int, int, int, int], spacing: int | None = None,
+                parent: QWidget | None = None) -> tuple[QFrame, QVBoxLayout]:
+    """A card and the column inside it; `spacing` None keeps the style's default."""
+    frame = card(parent)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(*margins)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+    return frame, layout
+
+
+def titled_card(title: str, role: str = "heading", *,
+                margins: tuple[int, int, int, int] = (22, 18, 22, 18),
+                spacing: int = 10) -> tuple[QFrame, QVBoxLayout]:
+    """A card whose column starts with `title` (a "heading", or a smaller "section")."""
+    frame, layout = padded_card(margins, spacing)
+    layout.addWidget(label(title, role))
+    return frame, layout
+
+
+def numbered_row(number: int, text: str) -> QHBoxLayout:
+    """A step in a list of instructions: a round grey number, then the wrapped text."""
+    row = QHBoxLayout()
+    row.setSpacing(10)
+    bullet = QLabel(str(number))
+    bullet.setFixedSize(24, 24)
+    bullet.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+    bullet.setStyleSheet("background: #eef2f7; color: #334155; border-radius: 12px; "
+                         "font-weight: 600;")
+    row.addWidget(bullet, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+    row.addWidget(label(text, wrap=True), 1)
+    return row
+
+
+def field_with_note(field: QWidget, note: QWidget) -> QWidget:
+    """A form field with its note (an error, a rule, a counter) right under it."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(3)
+    layout.addWidget(field)
+    layout.addWidget(note)
+    return box
+
+
 def primary_button(text: str, parent: QWidget | None = None) -> QPushButton:
     button = QPushButton(text, parent)
     button.setProperty("primary", True)

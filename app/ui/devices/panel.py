@@ -25,7 +25,7 @@ from app.core.errors import SiteKitError
 from app.services.describe import READING_FORMATS, kind_label
 from app.ui import style
 from app.ui.tasks import Tasks
-from app.ui.widgets import Banner, StatusDot, ToggleSwitch, card, label
+from app.ui.widgets import Banner, StatusDot, ToggleSwitch, label, padded_card
 from app.services.describe import READING_LABELS, offline_reason
 from app.vendors.ewelink.models import Channel, Device
 
@@ -120,10 +120,7 @@ class DevicePanel(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.empty, 1)
 
-        self.header = card()
-        header_layout = QVBoxLayout(self.header)
-        header_layout.setContentsMargins(18, 14, 18, 14)
-        header_layout.setSpacing(4)
+        self.header, header_layout = padded_card((18, 14, 18, 14), 4)
         top = QHBoxLayout()
         self.title = label("", "title")
         self.title.setWordWrap(True)
@@ -171,10 +168,7 @@ class DevicePanel(QWidget):
         self.banner = Banner()
         layout.addWidget(self.banner)
 
-        self.switches = card()
-        switches_layout = QVBoxLayout(self.switches)
-        switches_layout.setContentsMargins(18, 12, 18, 12)
-        switches_layout.setSpacing(2)
+        self.switches, switches_layout = padded_card((18, 12, 18, 12), 2)
         switches_top = QHBoxLayout()
         switches_top.setSpacing(6)
         switches_top.addWidget(label("Switches", "section"), 1)
@@ -191,9 +185,7 @@ class DevicePanel(QWidget):
         self.all_on.clicked.connect(lambda: self._switch_all(True))
         self.all_off.clicked.connect(lambda: self._switch_all(False))
 
-        self.readings = card()
-        readings_layout = QVBoxLayout(self.readings)
-        readings_layout.setContentsMargins(18, 12, 18, 14)
+        self.readings, readings_layout = padded_card((18, 12, 18, 14))
         readings_layout.addWidget(label("Readings", "section"))
         self.readings_grid = QGridLayout()
         self.readings_grid.setHorizontalSpacing(24)

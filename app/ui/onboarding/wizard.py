@@ -13,8 +13,8 @@ from app.core.errors import SiteKitError
 from app.ui import style
 from app.ui.onboarding.flow import REGIONS, SIGN_IN, WELCOME, OnboardingFlow, region_label
 from app.ui.tasks import Tasks
-from app.ui.widgets import (Banner, Spinner, card, form_label, form_layout, label, link_button,
-                            primary_button)
+from app.ui.widgets import (Banner, Spinner, field_with_note, form_label, form_layout, label,
+                            link_button, padded_card, primary_button)
 
 log = logging.getLogger(__name__)
 
@@ -154,17 +154,10 @@ class SignInPage(QWidget):
         footer.addStretch(1)
         layout.addLayout(footer)
 
-
     @staticmethod
     def _field(field: QWidget, error: QLabel) -> QWidget:
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(3)
-        layout.addWidget(field)
-        error.hide()
-        layout.addWidget(error)
-        return box
+        error.hide()  # until the flow has something to say
+        return field_with_note(field, error)
 
 
 class OnboardingWizard(QWidget):
@@ -186,10 +179,8 @@ class OnboardingWizard(QWidget):
         outer.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.card = card()
+        self.card, card_layout = padded_card((32, 28, 32, 26))
         self.card.setFixedWidth(500)
-        card_layout = QVBoxLayout(self.card)
-        card_layout.setContentsMargins(32, 28, 32, 26)
         # Both pages in one column, only the current one shown: unlike a stacked widget
         # the card then fits the current page (wrapped text included) exactly.
         self.welcome = WelcomePage()

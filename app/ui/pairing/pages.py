@@ -15,7 +15,8 @@ from app.core.network import HOTSPOT_GATEWAY
 from app.ui import style
 from app.ui.pairing.flow import (ADDRESS, CONNECTED, DEMO, HOTSPOT, PAGE_TITLES, PAGES,
                                  WRONG_ROUTE, PairingFlow)
-from app.ui.widgets import Banner, Spinner, card, form_label, form_layout, label, primary_button
+from app.ui.widgets import (Banner, Spinner, field_with_note, form_label, form_layout, label,
+                            numbered_row, padded_card, primary_button, titled_card)
 from app.vendors.ewelink.pairing import STEPS, STEP_TITLES, WIFI_REMINDER
 from app.vendors.ewelink.pairing_steps import StepState
 
@@ -64,17 +65,6 @@ def _paint_badge(badge: QLabel, glyph: str, colour: str, *, hollow: bool = False
     else:
         badge.setStyleSheet(f"background: {colour}; color: white; border-radius: {radius}px; "
                             f"font-weight: 700; font-size: 12px;")
-
-
-def _numbered(number: int, text: str) -> QHBoxLayout:
-    row = QHBoxLayout()
-    row.setSpacing(10)
-    bullet = _badge(str(number), 24)
-    bullet.setStyleSheet("background: #eef2f7; color: #334155; border-radius: 12px; "
-                         "font-weight: 600;")
-    row.addWidget(bullet, 0, Qt.AlignmentFlag.AlignTop)
-    row.addWidget(label(text, wrap=True), 1)
-    return row
 
 
 class Stepper(QWidget):
@@ -133,13 +123,9 @@ class StartPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
 
-        steps = card()
-        steps_layout = QVBoxLayout(steps)
-        steps_layout.setContentsMargins(22, 18, 22, 18)
-        steps_layout.setSpacing(10)
-        steps_layout.addWidget(label("Put the device in pairing mode", "heading"))
+        steps, steps_layout = titled_card("Put the device in pairing mode")
         for number, text in enumerate(PAIRING_MODE_STEPS, 1):
-            steps_layout.addLayout(_numbered(number, text))
+            steps_layout.addLayout(numbered_row(number, text))
 
         # the live check: what this laptop is connected to, refreshed every second
         self.hotspot_box = QFrame()
@@ -166,11 +152,8 @@ class StartPage(QWidget):
         self.demo_note = Banner()
         layout.addWidget(self.demo_note)
 
-        choice = card()
-        choice_layout = QVBoxLayout(choice)
-        choice_layout.setContentsMargins(22, 16, 22, 16)
-        choice_layout.setSpacing(6)
-        choice_layout.addWidget(label("Device to pair", "section"))
+        choice, choice_layout = titled_card("Device to pair", "section",
+                                            margins=(22, 16, 22, 16), spacing=6)
         self.group = QButtonGroup(self)
         self.hotspot_choice = QRadioButton(f"The device on the hotspot ({HOTSPOT_GATEWAY})")
         self.group.addButton(self.hotspot_choice)
@@ -281,11 +264,7 @@ class WifiPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
-        frame = card()
-        inner = QVBoxLayout(frame)
-        inner.setContentsMargins(22, 18, 22, 18)
-        inner.setSpacing(10)
-        inner.addWidget(label("The site's Wi-Fi network", "heading"))
+        frame, inner = titled_card("The site's Wi-Fi network")
         self.device = label("", "subtitle", wrap=True)
         inner.addWidget(self.device)
         self.origin = Banner()
@@ -296,7 +275,8 @@ class WifiPage(QWidget):
         self.ssid.setAccessibleName("Wi-Fi network name")
         self.ssid.setPlaceholderText("The 2.4 GHz network's name")
         self.ssid_notes = _Notes()
-        form.addRow(form_label("Network name (SSID)"), _field(self.ssid, self.ssid_notes))
+        form.addRow(form_label("Network name (SSID)"),
+                    field_with_note(self.ssid, self.ssid_notes))
 
         password_row = QHBoxLayout()
         password_row.setSpacing(6)
@@ -314,14 +294,15 @@ class WifiPage(QWidget):
         password_box.setLayout(password_row)
         password_row.setContentsMargins(0, 0, 0, 0)
         self.password_notes = _Notes()
-        form.addRow(form_label("Password"), _field(password_box, self.password_notes))
+        form.addRow(form_label("Password"), field_with_note(password_box, self.password_notes))
 
         self.name = QLineEdit()
         self.name.setAccessibleName("Name for the device")
         self.name.setPlaceholderText("e.g. Kitchen light (optional)")
         self.name_notes = _Notes()
         self.name_notes.set([], [], "How it appears on the account and in Devices.")
-        form.addRow(form_label("Name for the device"), _field(self.name, self.name_notes))
+        form.addRow(form_label("Name for the device"),
+                    field_with_note(self.name, self.name_notes))
         inner.addLayout(form)
 
         reminder = QHBoxLayout()
@@ -402,16 +383,6 @@ class _Notes(QWidget):
         self.text.setText(text)
         self.text.setStyleSheet(f"color: {colour}; font-size: 12px;")
         self.kind = "error" if errors else "warning" if warnings else "quiet"
-
-
-def _field(field: QWidget, notes: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(3)
-    layout.addWidget(field)
-    layout.addWidget(notes)
-    return box
 
 
 # -- progress ------------------------------------------------------------------------------
@@ -502,10 +473,7 @@ class ProgressPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
-        frame = card()
-        inner = QVBoxLayout(frame)
-        inner.setContentsMargins(22, 16, 22, 12)
-        inner.setSpacing(2)
+        frame, inner = padded_card((22, 16, 22, 12), 2)
         top = QHBoxLayout()
         self.heading = label("", "heading")
         top.addWidget(self.heading, 1)
@@ -601,10 +569,7 @@ class ResultPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
-        frame = card()
-        inner = QVBoxLayout(frame)
-        inner.setContentsMargins(22, 20, 22, 20)
-        inner.setSpacing(12)
+        frame, inner = padded_card((22, 20, 22, 20), 12)
         top = QHBoxLayout()
         top.setSpacing(14)
         self.icon = _badge("✓", 40)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit,
 from app.core.errors import SiteKitError
 from app.ui.onboarding.flow import REGIONS, region_label
 from app.ui.tasks import Tasks
-from app.ui.widgets import Banner, Page, card, form_label, form_layout, label, primary_button
+from app.ui.widgets import Banner, Page, form_label, form_layout, label, primary_button, titled_card
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -27,11 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def _section(title: str, detail: str = "") -> tuple[QWidget, QVBoxLayout]:
-    frame = card()
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(20, 16, 20, 16)
-    layout.setSpacing(8)
-    layout.addWidget(label(title, "heading"))
+    frame, layout = titled_card(title, margins=(20, 16, 20, 16), spacing=8)
     if detail:
         layout.addWidget(label(detail, "hint", wrap=True))
     return frame, layout
