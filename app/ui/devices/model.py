@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
 from app.services.describe import READING_FORMATS, kind_label, readings_text, switch_text
 from app.ui import style
+from app.ui.table_model import FlatTableModel, Index
 from app.vendors.ewelink.models import Device
 
 NAME, KIND, STATUS, STATE = range(4)
 HEADERS = ("Name", "Type", "Status", "State")
 DEVICE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 _DOTS: dict[str, QPixmap] = {}
@@ -49,7 +48,9 @@ def state_text(device: Device) -> str:
     return " · ".join(p for p in parts if p) or "—"
 
 
-class DeviceListModel(QAbstractTableModel):
+class DeviceListModel(FlatTableModel):
+    headers = HEADERS
+
     def __init__(self, devices: Callable[[], list[Device]] | None = None, parent=None) -> None:
         super().__init__(parent)
         self._source = devices or (lambda: [])
@@ -101,18 +102,8 @@ class DeviceListModel(QAbstractTableModel):
 
     # -- QAbstractTableModel ----------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._devices)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(HEADERS)):
-            return HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._devices)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -13,19 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor
 
 from app.core.events import Event
 from app.ui import style
+from app.ui.table_model import FlatTableModel, Index
 from app.services.describe import event_summary, kind_name, vendor_name
 from app.vendors.ewelink.models import Device
 
 TIME, VENDOR, DEVICE, KIND, SUMMARY = range(5)
 HEADERS = ("Time", "Vendor", "Device", "Kind", "Summary")
 FLUSH_INTERVAL_MS = 100  # fast enough to feel live, slow enough to batch a burst
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,9 @@ class FeedRow:
         return (self.local_time, self.vendor, self.device or "—", self.kind, self.summary)
 
 
-class FeedModel(QAbstractTableModel):
+class FeedModel(FlatTableModel):
+    headers = HEADERS
+
     def __init__(self, resolve_device: Callable[[str], Device | None] | None = None, *,
                  capacity: int = 5000, parent=None) -> None:
         super().__init__(parent)
@@ -113,18 +114,8 @@ class FeedModel(QAbstractTableModel):
 
     # -- QAbstractTableModel ----------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(HEADERS)):
-            return HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid() or index.row() >= len(self._rows):
