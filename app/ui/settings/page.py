@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from app.core.errors import SiteKitError
@@ -33,6 +33,16 @@ def _section(title: str, detail: str = "") -> tuple[QWidget, QVBoxLayout]:
     return frame, layout
 
 
+def _save_row(layout: QVBoxLayout, save: Callable[[], None]) -> tuple[QLabel, QPushButton]:
+    """A section's last row: what its last save said, and its Save button."""
+    row = QHBoxLayout()
+    status = label("", "hint", wrap=True)
+    row.addWidget(status, 1)
+    button = primary_button("Save")
+    button.clicked.connect(save)
+    row.addWidget(button)
+    layout.addLayout(row)
+    return status, button
 
 
 class SettingsPage(Page):
@@ -91,13 +101,7 @@ class SettingsPage(Page):
         self.secrets_location = label("", "hint", wrap=True)
         self.secrets_location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.secrets_location)
-        save_row = QHBoxLayout()
-        self.app_status = label("", "hint", wrap=True)
-        save_row.addWidget(self.app_status, 1)
-        self.save_app_button = primary_button("Save")
-        self.save_app_button.clicked.connect(self.save_app)
-        save_row.addWidget(self.save_app_button)
-        layout.addLayout(save_row)
+        self.app_status, self.save_app_button = _save_row(layout, self.save_app)
         column.addWidget(app)
 
         # network
@@ -120,13 +124,7 @@ class SettingsPage(Page):
         ca_row.addWidget(self.browse_button)
         form.addRow(form_label("CA bundle (PEM)"), ca_row)
         layout.addLayout(form)
-        net_row = QHBoxLayout()
-        self.network_status = label("", "hint", wrap=True)
-        net_row.addWidget(self.network_status, 1)
-        self.save_network_button = primary_button("Save")
-        self.save_network_button.clicked.connect(self.save_network)
-        net_row.addWidget(self.save_network_button)
-        layout.addLayout(net_row)
+        self.network_status, self.save_network_button = _save_row(layout, self.save_network)
         column.addWidget(network)
         column.addStretch(1)
         self._dialog: QFileDialog | None = None
