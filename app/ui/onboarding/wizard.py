@@ -21,16 +21,23 @@ log = logging.getLogger(__name__)
 SignIn = Callable[[str, str, str], Awaitable[object]]
 
 
+def _titled_column(page: QWidget, title: str, subtitle: str) -> QVBoxLayout:
+    """A page's column inside the card (which has the margins): title, then subtitle."""
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(10)
+    layout.addWidget(label(title, "title"))
+    layout.addWidget(label(subtitle, "subtitle", wrap=True))
+    return layout
+
+
 class WelcomePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        layout.addWidget(label("Welcome to SiteKit", "title"))
-        layout.addWidget(label("Pair, test and tune the smart devices on an installation. "
-                               "Start with an eWeLink account, or look around first.",
-                               "subtitle", wrap=True))
+        layout = _titled_column(
+            self, "Welcome to SiteKit",
+            "Pair, test and tune the smart devices on an installation. Start with an eWeLink "
+            "account, or look around first.")
         layout.addSpacing(8)
         self.sign_in_button = self._choice(
             "Sign in to eWeLink",
@@ -91,12 +98,8 @@ class ChoiceButton(QPushButton):
 class SignInPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        layout.addWidget(label("Sign in to eWeLink", "title"))
-        layout.addWidget(label("Use the eWeLink account that owns the devices on this site.",
-                               "subtitle", wrap=True))
+        layout = _titled_column(self, "Sign in to eWeLink",
+                                "Use the eWeLink account that owns the devices on this site.")
         self.demo_note = Banner()
         layout.addWidget(self.demo_note)
 
