@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 
+from app.ui.observable import Observable
 from app.vendors.ewelink.regions import REGION_NAMES
 
 WELCOME = "welcome"
@@ -58,7 +58,7 @@ def validate(region: str, account: str, password: str) -> dict[str, str]:
 
 
 @dataclass
-class OnboardingFlow:
+class OnboardingFlow(Observable):
     step: str = SIGN_IN
     region: str = "eu"
     account: str = ""
@@ -69,16 +69,6 @@ class OnboardingFlow:
     has_welcome: bool = False
     # fields the user has touched; untouched empty fields are not shouted at yet
     touched: set[str] = field(default_factory=set)
-    _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
-
-    # -- observation ------------------------------------------------------------------
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        self._listeners.append(callback)
-
-    def _changed(self) -> None:
-        for callback in list(self._listeners):
-            callback()
 
     # -- derived state ----------------------------------------------------------------
 

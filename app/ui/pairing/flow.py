@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 
 from app.core.network import HOTSPOT_GATEWAY, HOTSPOT_SSID_PREFIX, NetworkView
+from app.ui.observable import Observable
 from app.vendors.ewelink.pairing import (PASSWORD_MAX, PASSWORD_MIN, SSID_MAX_BYTES,
                                          PairingResult, check_wifi)
 from app.vendors.ewelink.pairing_steps import Progress
@@ -100,7 +100,7 @@ class StepFailureInfo:
 
 
 @dataclass
-class PairingFlow:
+class PairingFlow(Observable):
     page: str = START
     demo: bool = False  # the in-process demo site: its devices wait on loopback
     network: NetworkView | None = None
@@ -127,16 +127,6 @@ class PairingFlow:
     device_model: str = ""  # from the account's device list after pairing
     paired: list[PairingResult] = field(default_factory=list)  # this session, in order
     _planned_url: str | None = None
-    _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
-
-    # -- observation ------------------------------------------------------------------
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        self._listeners.append(callback)
-
-    def _changed(self) -> None:
-        for callback in list(self._listeners):
-            callback()
 
     # -- the start page ---------------------------------------------------------------
 
