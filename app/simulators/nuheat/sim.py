@@ -1,0 +1,283 @@
+"""`NuheatSim`: the simulated Nuheat cloud, an identity server and the OpenAPI v1 on loopback.
+
+    sim = NuheatSim()                      # demo data, seed rate limits
+    await sim.start("127.0.0.1", port=0)   # port N>0: identity on N, API on N+1
+    sim.issuer, sim.api                    # base URLs (no trailing slash)
+    sim.client_id, sim.client_secret       # a confidential client (secret; PKCE optional)
+    sim.public_client_id                   # a public PKCE client (no secret)
+    sim.username, sim.password             # the demo account
+    await sim.stop()
+
+Fault knobs and test hooks: `faults.delay_seconds`, `faults.clock_offset` (sim clock minus
+real clock: token expiry, hold times, "today" of energy logs), `faults.http_status` (every
+API call answers it, plain text); `expire_access_tokens()`, `expire_refresh_tokens()`,
+`revoke_user_grants(username)` (the user withdrew the app's access),
+`set_migrated_to_v2(serial, True)` (schedule endpoints answer 405),
+`set_rate_limits([RateLimit(...)])`, `change_on_thermostat(serial, **fields)`;
+observations: `requests` (every authorised API call: time, user, client, method, path,
+allowed), `token_requests`, `revocations`, `failed_logins`, `rejected_schedules`.
+
+Identity and API are separate aiohttp apps on separate ports, as the real hosts are.
+The access log is off: query strings and forms carry codes and tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from aiohttp import web
+
+from app.simulators.nuheat import demo
+from app.simulators.nuheat.api import OpenApi
+from app.simulators.nuheat.jwt_signing import SigningKey
+from app.simulators.nuheat.oidc import IdentityApi
+from app.simulators.nuheat.ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimiter
+from app.simulators.nuheat.schedule_checks import clock_minutes, effective_minutes
+from app.simulators.nuheat.state import Grant, IdentityState, SimClient
+
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
+@dataclass
+class Faults:
+    delay_seconds: float = 0.0
+    clock_offset: float = 0.0
+    http_status: int | None = None
+
+
+@dataclass
+class ApiRequest:
+    time: float  # time.monotonic() when it arrived
+    user_id: str
+    client_id: str
+    method: str
+    path: str
+    allowed: bool
+
+
+@dataclass
+class _Listener:
+    runner: web.AppRunner
+    port: int
+
+
+@dataclass
+class Notification:
+    """A change, as the SignalR hub would announce it: type 1 account, 2 thermostat, 3 schedule, 4 group."""
+    type: int
+    id: str
+    timeStamp: str
+
+
+class NuheatSim:
+    def __init__(self, *, client_id: str = "sitekit-desktop", client_secret: str | None = None,
+                 public_client_id: str = "sitekit-native", redirect_uris: Iterable[str] = (),
+                 rate_limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS, seed: bool = True) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret if client_secret is not None else secrets.token_urlsafe(24)
+        self.public_client_id = public_client_id
+        self.faults = Faults()
+        self.signing_key = SigningKey()
+        self.identity = IdentityState()
+        uris = tuple(redirect_uris)
+        self.identity.clients[client_id] = SimClient(client_id, self.client_secret, uris)
+        self.identity.clients[public_client_id] = SimClient(public_client_id, None, uris)
+        self.rate_limiter = RateLimiter(tuple(rate_limits))
+        self.users: dict[str, demo.SimUser] = {}
+        self.groups: dict[str, demo.SimGroup] = {}
+        self.thermostats: dict[str, demo.SimThermostat] = {}
+        self.username, self.password = demo.DEMO_USERNAME, demo.DEMO_PASSWORD
+        if seed:
+            self._seed()
+        self.requests: list[ApiRequest] = []
+        self.notifications: list[Notification] = []
+        self.token_requests = self.revocations = self.failed_logins = self.rejected_schedules = 0
+        self._identity: _Listener | None = None
+        self._api: _Listener | None = None
+        self._host = "127.0.0.1"
+
+    def _seed(self) -> None:
+        for user in demo.seed_users():
+            self.users[user.user_id] = user
+        owner = next(u for u in self.users.values() if u.username == demo.DEMO_USERNAME)
+        groups, thermostats = demo.seed_homes(owner.user_id)
+        self.groups.update((g.groupId, g) for g in groups)
+        self.thermostats.update((t.serialNumber, t) for t in thermostats)
+
+    # ----- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        if self._identity is not None:
+            raise RuntimeError("simulator already started")
+        self._host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+        identity_app, api_app = web.Application(), web.Application()
+        IdentityApi(self).add_routes(identity_app)
+        OpenApi(self).add_routes(api_app)
+        self._identity = await self._listen(identity_app, host, port)
+        try:
+            self._api = await self._listen(api_app, host, port + 1 if port else 0)
+        except BaseException:
+            await self.stop()
+            raise
+
+    @staticmethod
+    async def _listen(app: web.Application, host: str, port: int) -> _Listener:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return _Listener(runner, bound)
+
+    async def stop(self) -> None:
+        listeners = [self._api, self._identity]
+        self._api = self._identity = None
+        for listener in listeners:
+            if listener is not None:
+                await listener.runner.cleanup()
+
+    async def __aenter__(self) -> NuheatSim:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.stop()
+
+    def _url(self, listener: _Listener | None) -> str:
+        if listener is None:
+            raise RuntimeError("simulator not started")
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{listener.port}"
+
+    @property
+    def issuer(self) -> str:
+        return self._url(self._identity)
+
+    @property
+    def api(self) -> str:
+        return self._url(self._api)
+
+    # ----- shared helpers for the two apps ----------------------------------------------------
+
+    def now(self) -> float:
+        return time.time() + self.faults.clock_offset
+
+    async def apply_delay(self) -> None:
+        if self.faults.delay_seconds > 0:
+            await asyncio.sleep(self.faults.delay_seconds)
+
+    def user_by_login(self, username: str, password: str) -> demo.SimUser | None:
+        for user in self.users.values():
+            if user.username.lower() == username.strip().lower() and secrets.compare_digest(
+                    user.password.encode(), password.encode()):
+                return user
+        return None
+
+    def bearer_grant(self, request: web.Request) -> Grant | None:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else request.query.get("access_token", "")
+        grant = self.identity.access_tokens.get(token) if token else None
+        if grant is None or grant.expires_at <= self.now():
+            return None
+        return grant
+
+    def record_request(self, grant: Grant, request: web.Request, allowed: bool) -> None:
+        self.requests.append(ApiRequest(time.monotonic(), grant.user_id, grant.client_id, request.method,
+                                        request.path, allowed))
+
+    def changed(self, kind: int, item_id: str) -> None:
+        stamp = datetime.fromtimestamp(self.now(), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.notifications.append(Notification(kind, item_id, stamp))
+
+    @staticmethod
+    def _tz(thermostat: demo.SimThermostat) -> timezone:
+        sign = -1 if thermostat.tzOffset.startswith("-") else 1
+        hours, minutes = thermostat.tzOffset.lstrip("+-").split(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+    def today(self, thermostat: demo.SimThermostat) -> date:
+        return datetime.fromtimestamp(self.now(), tz=self._tz(thermostat)).date()
+
+    def _events_around(self, thermostat: demo.SimThermostat, now: datetime) -> list[tuple[datetime, int]]:
+        """(moment, temperature) of every active event from yesterday to a week ahead, sorted."""
+        tz = self._tz(thermostat)
+        local_today = now.astimezone(tz).date()
+        by_weekday = {d["weekDay"]: d for d in thermostat.days}
+        moments = []
+        for offset in range(-1, 8):
+            day = local_today + timedelta(days=offset)
+            for event in by_weekday.get(day.isoweekday(), {}).get("events", []):
+                minutes = clock_minutes(event["clock"])
+                if event["active"] and minutes is not None:
+                    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+                    moments.append((start + timedelta(minutes=effective_minutes(event["scheduleType"], minutes)),
+                                    event["temperature"]))
+        return sorted(moments)
+
+    def next_event_time(self, thermostat: demo.SimThermostat, now: datetime) -> datetime | None:
+        return next((at for at, _ in self._events_around(thermostat, now) if at > now), None)
+
+    def settle(self, thermostat: demo.SimThermostat) -> None:
+        """Bring derived state up to the sim clock: expired holds return to Auto, Auto follows
+        the schedule, and the relay heats when the floor is below the set point."""
+        now = datetime.fromtimestamp(self.now(), tz=timezone.utc)
+        if thermostat.operatingMode == 1 and thermostat.scheduleMode == 2:
+            until = thermostat.holdSetPointDateTime
+            if until is None or datetime.fromisoformat(until.replace("Z", "+00:00")) <= now:
+                thermostat.scheduleMode, thermostat.holdSetPointDateTime = 1, None
+        if thermostat.operatingMode == 1 and thermostat.scheduleMode == 1:
+            past = [temp for at, temp in self._events_around(thermostat, now) if at <= now]
+            if past:
+                thermostat.setPointTemp = past[-1]
+        thermostat.isHeating = thermostat.online and thermostat.currentTemperature < thermostat.setPointTemp - 25
+
+    # ----- knobs ------------------------------------------------------------------------------
+
+    def expire_access_tokens(self) -> None:
+        for grant in self.identity.access_tokens.values():
+            grant.expires_at = 0
+
+    def expire_refresh_tokens(self) -> None:
+        for grant in self.identity.refresh_tokens.values():
+            grant.expires_at = 0
+
+    def revoke_user_grants(self, username: str) -> None:
+        """The user withdrew this site's access: every refresh token of theirs stops working."""
+        ids = {u.user_id for u in self.users.values() if u.username.lower() == username.lower()}
+        for token in [t for t, g in self.identity.refresh_tokens.items() if g.user_id in ids]:
+            del self.identity.refresh_tokens[token]
+
+    def set_migrated_to_v2(self, serial: str, migrated: bool = True) -> None:
+        self.thermostats[serial].migrated_to_v2 = migrated
+
+    def set_rate_limits(self, limits: Iterable[RateLimit]) -> None:
+        self.rate_limiter.limits = tuple(limits)
+        self.rate_limiter.reset()
+
+    def change_on_thermostat(self, serial: str, **fields: Any) -> None:
+        """Someone changed the thermostat itself (its buttons): set model fields directly."""
+        thermostat = self.thermostats[serial]
+        for name, value in fields.items():
+            if not hasattr(thermostat, name):
+                raise AttributeError(f"no thermostat field {name!r}")
+            setattr(thermostat, name, value)
+        self.settle(thermostat)
+        self.changed(2, serial)
+
+    def thermostat(self, serial: str) -> demo.SimThermostat:
+        thermostat = self.thermostats[serial]
+        self.settle(thermostat)
+        return thermostat
+
+    def demo_serials(self) -> list[str]:
+        owner = next(u.user_id for u in self.users.values() if u.username == self.username)
+        return [t.serialNumber for t in self.thermostats.values() if t.owner == owner]

@@ -1,0 +1,303 @@
+"""The simulated Nuheat cloud over real loopback HTTP: OIDC sign-in (the login form filled
+by HTTP, no browser), tokens, and the OpenAPI v1 with its rules, limits and faults."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, quote_plus, urlsplit
+
+import aiohttp
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from app.simulators.nuheat import DEMO_PASSWORD, DEMO_USERNAME, EMPTY_USERNAME, NuheatSim, RateLimit
+from app.simulators.nuheat.jwt_signing import s256_challenge
+from tests.vectors import __file__ as _vectors_init
+
+REDIRECT_URI = "http://127.0.0.1:53682/callback"
+SCOPES = "openid openapi profile offline_access"
+
+
+def _pkce_vector() -> dict[str, str]:
+    from pathlib import Path
+    return json.loads((Path(_vectors_init).parent / "lan-and-pkce.json").read_text())["pkce_rfc7636_appendix_b"]
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action, self.fields = None, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.action = attrs.get("action")
+        elif tag == "input" and attrs.get("type") == "hidden":
+            self.fields[attrs["name"]] = attrs.get("value", "")
+
+
+@pytest.fixture
+async def sim():
+    simulator = NuheatSim()
+    await simulator.start("127.0.0.1", 0)
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        yield http
+
+
+async def authorize(session, sim, *, client_id=None, scope=SCOPES, challenge=None, method="S256",
+                    username=DEMO_USERNAME, password=DEMO_PASSWORD, nonce="n-0S6_WzA2Mj",
+                    state="af0ifjsldkj") -> dict[str, list[str]]:
+    """GET the login form, POST it filled in; returns the redirect's query parameters."""
+    params = {"client_id": client_id or sim.public_client_id, "redirect_uri": REDIRECT_URI,
+              "response_type": "code", "scope": scope, "state": state, "nonce": nonce}
+    if challenge is not None:
+        params.update(code_challenge=challenge, code_challenge_method=method)
+    async with session.get(sim.issuer + "/connect/authorize", params=params, allow_redirects=False) as reply:
+        assert reply.status == 200, await reply.text()
+        assert reply.content_type == "text/html"
+        form = _FormParser()
+        form.feed(await reply.text())
+    assert form.action == "/connect/authorize"
+    data = {**form.fields, "username": username, "password": password, "button": "login"}
+    async with session.post(sim.issuer + form.action, data=data, allow_redirects=False) as reply:
+        if reply.status == 200:
+            return {"_page": [await reply.text()]}
+        assert reply.status == 302, await reply.text()
+        location = reply.headers["Location"]
+    assert location.startswith(REDIRECT_URI + "?")
+    return parse_qs(urlsplit(location).query)
+
+
+async def token_request(session, sim, data, auth=None):
+    async with session.post(sim.issuer + "/connect/token", data=data, headers=auth) as reply:
+        return reply.status, await reply.json()
+
+
+async def sign_in(session, sim, scope=SCOPES, username=DEMO_USERNAME) -> dict:
+    verifier = secrets.token_urlsafe(48)
+    query = await authorize(session, sim, challenge=s256_challenge(verifier), scope=scope, username=username)
+    status, body = await token_request(session, sim, {
+        "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI,
+        "client_id": sim.public_client_id, "code_verifier": verifier})
+    assert status == 200, body
+    return body
+
+
+async def api(session, sim, method, path, token, **kwargs):
+    async with session.request(method, sim.api + path, headers={"Authorization": f"Bearer {token}"},
+                               **kwargs) as reply:
+        body = await reply.read()
+        parsed = json.loads(body) if body and reply.content_type == "application/json" else body.decode()
+        return reply.status, parsed, reply.headers
+
+
+def _b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_jwt(token: str, jwks: dict) -> dict:
+    """Check an RS256 JWS against the JWKS with `cryptography` (raises when it is bad)."""
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    header = json.loads(_b64(header_b64))
+    assert header["alg"] == "RS256"
+    jwk = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    key = rsa.RSAPublicNumbers(int.from_bytes(_b64(jwk["e"]), "big"),
+                               int.from_bytes(_b64(jwk["n"]), "big")).public_key()
+    key.verify(_b64(signature_b64), f"{header_b64}.{payload_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return json.loads(_b64(payload_b64))
+
+
+# ----- identity server -------------------------------------------------------------------------
+
+async def test_discovery_and_jwks(sim, session):
+    async with session.get(sim.issuer + "/.well-known/openid-configuration") as reply:
+        discovery = await reply.json()
+    assert discovery["issuer"] == sim.issuer
+    assert discovery["code_challenge_methods_supported"] == ["plain", "S256"]
+    assert set(discovery["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+    for name, path in (("authorization_endpoint", "/connect/authorize"), ("token_endpoint", "/connect/token"),
+                       ("userinfo_endpoint", "/connect/userinfo"), ("revocation_endpoint", "/connect/revocation"),
+                       ("jwks_uri", "/.well-known/openid-configuration/jwks")):
+        assert discovery[name] == sim.issuer + path
+    async with session.get(discovery["jwks_uri"]) as reply:
+        jwks = await reply.json()
+    (key,) = jwks["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig" and key["kid"]
+
+
+async def test_pkce_s256_sign_in_then_account_and_thermostats(sim, session):
+    verifier = _pkce_vector()["code_verifier"]
+    assert s256_challenge(verifier) == _pkce_vector()["code_challenge_S256"]
+    query = await authorize(session, sim, challenge=s256_challenge(verifier))
+    assert query["state"] == ["af0ifjsldkj"] and query["scope"] == [SCOPES]
+    status, tokens = await token_request(session, sim, {
+        "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI,
+        "client_id": sim.public_client_id, "code_verifier": verifier})
+    assert status == 200, tokens
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600
+    assert tokens["refresh_token"] and tokens["scope"] == SCOPES
+    async with session.get(sim.issuer + "/.well-known/openid-configuration/jwks") as reply:
+        jwks = await reply.json()
+    claims = verify_jwt(tokens["id_token"], jwks)
+    assert claims["iss"] == sim.issuer and claims["aud"] == sim.public_client_id
+    assert claims["nonce"] == "n-0S6_WzA2Mj" and claims["exp"] > claims["iat"]
+    access = verify_jwt(tokens["access_token"], jwks)
+    assert "openapi" in access["aud"] and access["client_id"] == sim.public_client_id
+    assert access["sub"] == claims["sub"] and "openapi" in access["scope"]
+
+    status, account, headers = await api(session, sim, "GET", "/api/v1/Account", tokens["access_token"])
+    assert status == 200
+    assert account == {"firstName": "Dana", "lastName": "Demo", "email": DEMO_USERNAME, "use12Hour": False,
+                       "temperatureScale": "Celsius"}
+    assert headers["X-Rate-Limit-Limit"] == "7d" and headers["X-Rate-Limit-Remaining"] == "249999"
+    status, thermostats, _ = await api(session, sim, "GET", "/api/v1/Thermostat", tokens["access_token"])
+    assert status == 200 and len(thermostats) == 12
+    assert set(thermostats[0]) == {"serialNumber", "name", "setPointTemp", "scheduleMode", "holdSetPointDateTime",
+                                   "groupId", "swVersion", "online", "operatingMode", "isHeating",
+                                   "currentTemperature", "tzOffset", "error"}
+    serial = thermostats[0]["serialNumber"]
+    status, one, _ = await api(session, sim, "GET", f"/api/v1/Thermostat/{serial}", tokens["access_token"])
+    assert status == 200 and one == thermostats[0]
+    status, body, _ = await api(session, sim, "GET", "/api/v1/Thermostat/999", tokens["access_token"])
+    assert status == 404
+    async with session.get(sim.issuer + "/connect/userinfo",
+                           headers={"Authorization": "Bearer " + tokens["access_token"]}) as reply:
+        assert await reply.json() == {"sub": claims["sub"], "name": "Dana Demo", "given_name": "Dana",
+                                      "family_name": "Demo", "email": DEMO_USERNAME}
+
+
+async def test_login_form_rejects_a_wrong_password_and_cancel_is_access_denied(sim, session):
+    query = await authorize(session, sim, challenge=s256_challenge("x" * 43), password="wrong")
+    assert "Invalid username or password" in query["_page"][0] and sim.failed_logins == 1
+    params = {"client_id": sim.public_client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
+              "scope": SCOPES, "state": "s1", "code_challenge": s256_challenge("x" * 43),
+              "code_challenge_method": "S256", "button": "cancel"}
+    async with session.post(sim.issuer + "/connect/authorize", data=params, allow_redirects=False) as reply:
+        assert reply.status == 302
+        assert parse_qs(urlsplit(reply.headers["Location"]).query) == {"error": ["access_denied"], "state": ["s1"]}
+
+
+async def test_authorize_refuses_bad_clients_redirects_and_missing_pkce(sim, session):
+    base = {"client_id": sim.public_client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
+            "scope": SCOPES, "state": "s"}
+    for change in ({"client_id": "nobody"}, {"redirect_uri": "https://evil.example/cb"}):
+        async with session.get(sim.issuer + "/connect/authorize", params={**base, **change},
+                               allow_redirects=False) as reply:
+            assert reply.status == 400
+    # a public client must use PKCE: the error goes back to the (valid) redirect URI
+    async with session.get(sim.issuer + "/connect/authorize", params=base, allow_redirects=False) as reply:
+        assert reply.status == 302
+        query = parse_qs(urlsplit(reply.headers["Location"]).query)
+        assert query["error"] == ["invalid_request"] and query["state"] == ["s"]
+    async with session.get(sim.issuer + "/connect/authorize",
+                           params={**base, "code_challenge": "a" * 43, "code_challenge_method": "S512"},
+                           allow_redirects=False) as reply:
+        assert parse_qs(urlsplit(reply.headers["Location"]).query)["error"] == ["invalid_request"]
+
+
+async def test_pkce_plain_and_wrong_verifier_and_code_reuse(sim, session):
+    verifier = secrets.token_urlsafe(40)
+    query = await authorize(session, sim, challenge=verifier, method="plain")
+    exchange = {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI,
+                "client_id": sim.public_client_id, "code_verifier": verifier}
+    status, body = await token_request(session, sim, exchange)
+    assert status == 200 and body["access_token"]
+    status, body = await token_request(session, sim, exchange)  # a code is good once
+    assert (status, body["error"]) == (400, "invalid_grant")
+
+    query = await authorize(session, sim, challenge=s256_challenge(verifier))
+    status, body = await token_request(session, sim, {**exchange, "code": query["code"][0],
+                                                      "code_verifier": secrets.token_urlsafe(40)})
+    assert (status, body["error"]) == (400, "invalid_grant")
+    query = await authorize(session, sim, challenge=s256_challenge(verifier))
+    status, body = await token_request(session, sim, {**exchange, "code": query["code"][0],
+                                                      "redirect_uri": "http://127.0.0.1:1/other"})
+    assert (status, body["error"]) == (400, "invalid_grant")
+
+
+@pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
+async def test_confidential_client_with_secret(sim, session, auth_method):
+    query = await authorize(session, sim, client_id=sim.client_id)  # PKCE optional for it
+    data = {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI}
+    auth = None
+    if auth_method == "client_secret_basic":
+        # RFC 6749 §2.3.1: form-encode id and secret, then base64
+        pair = f"{quote_plus(sim.client_id)}:{quote_plus(sim.client_secret)}".encode()
+        auth = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    else:
+        data.update(client_id=sim.client_id, client_secret=sim.client_secret)
+    status, tokens = await token_request(session, sim, data, auth=auth)
+    assert status == 200, tokens
+    status, body = await token_request(session, sim, {"grant_type": "refresh_token",
+                                                      "refresh_token": tokens["refresh_token"],
+                                                      "client_id": sim.client_id, "client_secret": "wrong"})
+    assert (status, body["error"]) == (401, "invalid_client")
+
+
+async def test_refresh_rotates_and_revocation_ends_the_session(sim, session):
+    tokens = await sign_in(session, sim)
+    refresh = {"grant_type": "refresh_token", "client_id": sim.public_client_id}
+    status, rotated = await token_request(session, sim, {**refresh, "refresh_token": tokens["refresh_token"]})
+    assert status == 200 and rotated["refresh_token"] != tokens["refresh_token"]
+    assert "nonce" not in verify_jwt(rotated["id_token"], sim.signing_key.jwks())
+    status, body = await token_request(session, sim, {**refresh, "refresh_token": tokens["refresh_token"]})
+    assert (status, body["error"]) == (400, "invalid_grant")  # the old one was used up
+
+    async with session.post(sim.issuer + "/connect/revocation",
+                            data={"token": rotated["refresh_token"], "token_type_hint": "refresh_token",
+                                  "client_id": sim.public_client_id}) as reply:
+        assert reply.status == 200
+    assert sim.revocations == 1
+    status, body = await token_request(session, sim, {**refresh, "refresh_token": rotated["refresh_token"]})
+    assert (status, body["error"]) == (400, "invalid_grant")
+
+    # access tokens expire (not revocable): the API answers 401
+    assert (await api(session, sim, "GET", "/api/v1/Account", rotated["access_token"]))[0] == 200
+    sim.expire_access_tokens()
+    status, _, headers = await api(session, sim, "GET", "/api/v1/Account", rotated["access_token"])
+    assert status == 401 and "invalid_token" in headers["WWW-Authenticate"]
+
+
+async def test_expired_and_withdrawn_refresh_tokens(sim, session):
+    tokens = await sign_in(session, sim)
+    sim.expire_refresh_tokens()
+    status, body = await token_request(session, sim, {"grant_type": "refresh_token", "client_id": sim.public_client_id,
+                                                      "refresh_token": tokens["refresh_token"]})
+    assert (status, body["error"]) == (400, "invalid_grant") and "expired" in body["error_description"]
+    tokens = await sign_in(session, sim)
+    sim.revoke_user_grants(DEMO_USERNAME)
+    status, body = await token_request(session, sim, {"grant_type": "refresh_token", "client_id": sim.public_client_id,
+                                                      "refresh_token": tokens["refresh_token"]})
+    assert status == 400
+
+
+async def test_api_401_403_and_empty_account_404(sim, session):
+    assert (await api(session, sim, "GET", "/api/v1/Account", "nonsense"))[0] == 401
+    async with session.get(sim.api + "/api/v1/Account") as reply:
+        assert reply.status == 401
+    tokens = await sign_in(session, sim, scope="openid profile offline_access")
+    assert "refresh_token" in tokens
+    assert (await api(session, sim, "GET", "/api/v1/Thermostat", tokens["access_token"]))[0] == 403
+    tokens = await sign_in(session, sim, username=EMPTY_USERNAME)
+    assert (await api(session, sim, "GET", "/api/v1/Thermostat", tokens["access_token"]))[0] == 404
+    status, account, _ = await api(session, sim, "GET", "/api/v1/Account", tokens["access_token"])
+    assert account["temperatureScale"] == "Fahrenheit" and account["use12Hour"] is True
+
+
+async def test_http_status_fault(sim, session):
+    tokens = await sign_in(session, sim)
+    sim.faults.http_status = 500
+    status, body, _ = await api(session, sim, "GET", "/api/v1/Account", tokens["access_token"])
+    assert status == 500 and body == "simulated failure"
