@@ -301,3 +301,166 @@ async def test_http_status_fault(sim, session):
     sim.faults.http_status = 500
     status, body, _ = await api(session, sim, "GET", "/api/v1/Account", tokens["access_token"])
     assert status == 500 and body == "simulated failure"
+
+
+# ----- groups, thermostat modes, schedules ---------------------------------------------------
+
+def serial_of(sim, name: str) -> str:
+    return next(t.serialNumber for t in sim.thermostats.values() if t.name == name)
+
+
+@pytest.fixture
+async def token(sim, session):
+    return (await sign_in(session, sim))["access_token"]
+
+
+async def test_groups_get_and_put(sim, session, token):
+    status, groups, _ = await api(session, sim, "GET", "/api/v1/Group", token)
+    assert status == 200 and [g["groupName"] for g in groups] == ["Maple Street", "Lakeside Cabin", "Office"]
+    assert set(groups[0]) == {"groupId", "groupName", "awayMode", "awaySetPointTemp"}
+    group_id = groups[0]["groupId"]
+    assert isinstance(group_id, str)
+    status, _, _ = await api(session, sim, "PUT", "/api/v1/Group", token, json={"groupId": group_id, "awayMode": True})
+    assert status == 204
+    status, group, _ = await api(session, sim, "GET", f"/api/v1/Group/{group_id}", token)
+    assert status == 200 and group["awayMode"] is True
+    status, body, _ = await api(session, sim, "PUT", "/api/v1/Group", token, json={"groupId": group_id,
+                                                                                     "awayMode": "yes"})
+    assert status == 400 and body == {"messages": ["awayMode must be true or false."]}
+    assert (await api(session, sim, "PUT", "/api/v1/Group", token, json={"groupId": "1", "awayMode": True}))[0] == 404
+    assert (await api(session, sim, "GET", "/api/v1/Group/1", token))[0] == 404
+    assert (4, group_id) in [(n.type, n.id) for n in sim.notifications]
+
+
+async def put_thermostat(session, sim, token, body):
+    status, reply, _ = await api(session, sim, "PUT", "/api/v1/Thermostat", token, json=body)
+    return status, reply
+
+
+async def get_thermostat(session, sim, token, serial):
+    return (await api(session, sim, "GET", f"/api/v1/Thermostat/{serial}", token))[1]
+
+
+async def test_thermostat_modes(sim, session, token):
+    from datetime import datetime, timedelta, timezone
+    serial = serial_of(sim, "Master Bath")
+    before = await get_thermostat(session, sim, token, serial)
+    assert before["scheduleMode"] == 1 and before["operatingMode"] == 1
+    assert before["setPointTemp"] in (2200, 1800)  # Auto follows the schedule
+
+    assert await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 2650,
+                                                      "scheduleMode": 3}) == (204, "")
+    after = await get_thermostat(session, sim, token, serial)
+    assert (after["scheduleMode"], after["setPointTemp"], after["holdSetPointDateTime"]) == (3, 2650, None)
+
+    until = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
+    status, _ = await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 2400,
+                                                           "scheduleMode": 2,
+                                                           "holdSetPointDateTime": until.isoformat()})
+    assert status == 204
+    after = await get_thermostat(session, sim, token, serial)
+    assert (after["scheduleMode"], after["setPointTemp"]) == (2, 2400)
+    assert datetime.fromisoformat(after["holdSetPointDateTime"].replace("Z", "+00:00")) == until
+
+    # Hold without a time: until the next schedule event (within a day for this schedule)
+    assert (await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 2300,
+                                                       "scheduleMode": 2}))[0] == 204
+    after = await get_thermostat(session, sim, token, serial)
+    hold = datetime.fromisoformat(after["holdSetPointDateTime"].replace("Z", "+00:00"))
+    assert timedelta(0) < hold - datetime.now(timezone.utc) <= timedelta(hours=24)
+    assert hold.astimezone(timezone(timedelta(hours=-5))).strftime("%M") in ("00", "15", "30", "45")
+
+    too_far = (datetime.now(timezone.utc) + timedelta(hours=23, minutes=5)).isoformat()
+    status, body = await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 2300,
+                                                              "scheduleMode": 2, "holdSetPointDateTime": too_far})
+    assert status == 400 and body == {"messages": ["holdSetPointDateTime must be within the next 23 hours."]}
+    past = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
+    status, body = await put_thermostat(session, sim, token, {"serialNumber": serial, "scheduleMode": 2,
+                                                              "holdSetPointDateTime": past})
+    assert status == 400 and "in the future" in body["messages"][0]
+
+    # Auto: the set point sent is ignored, the schedule's applies again
+    assert (await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 0,
+                                                       "scheduleMode": 1, "holdSetPointDateTime": ""}))[0] == 204
+    after = await get_thermostat(session, sim, token, serial)
+    assert (after["scheduleMode"], after["holdSetPointDateTime"]) == (1, None)
+    assert after["setPointTemp"] == before["setPointTemp"]
+
+    # a set point alone puts an Auto thermostat in Hold until the next event (as the app does)
+    assert (await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 2150}))[0] == 204
+    after = await get_thermostat(session, sim, token, serial)
+    assert (after["scheduleMode"], after["setPointTemp"]) == (2, 2150) and after["holdSetPointDateTime"]
+
+
+async def test_thermostat_manual_mode_and_validation(sim, session, token):
+    kitchen = serial_of(sim, "Kitchen")  # operatingMode 2 Manual
+    assert (await put_thermostat(session, sim, token, {"serialNumber": kitchen, "setPointTemp": 2500,
+                                                       "scheduleMode": 2,
+                                                       "holdSetPointDateTime": "garbage"}))[0] == 204
+    after = await get_thermostat(session, sim, token, kitchen)
+    assert (after["operatingMode"], after["scheduleMode"], after["setPointTemp"]) == (2, 1, 2500)
+    assert after["holdSetPointDateTime"] is None
+
+    serial = serial_of(sim, "Basement")
+    for body, message in (
+            ({"setPointTemp": 7100, "scheduleMode": 3}, "setPointTemp must be between 500 and 7000 (5–70 °C)."),
+            ({"setPointTemp": 2100, "scheduleMode": 4}, "scheduleMode must be 1 (Auto), 2 (Hold) or 3 (Permanent Hold)."),
+            ({"setPointTemp": "21", "scheduleMode": 3}, "setPointTemp must be an integer (hundredths of a degree Celsius)."),
+            ({"scheduleMode": 2}, "setPointTemp is required for Hold (no previous hold value).")):
+        status, reply = await put_thermostat(session, sim, token, {"serialNumber": serial, **body})
+        assert (status, reply) == (400, {"messages": [message]}), body
+    assert (await put_thermostat(session, sim, token, {"serialNumber": "404", "setPointTemp": 2100}))[0] == 404
+    assert (await put_thermostat(session, sim, token, {"serialNumber": serial, "name": "Games Room"}))[0] == 204
+    assert (await get_thermostat(session, sim, token, serial))["name"] == "Games Room"
+    assert (2, serial) in [(n.type, n.id) for n in sim.notifications]
+
+
+async def test_change_on_the_thermostat_is_seen_by_the_api(sim, session, token):
+    serial = serial_of(sim, "Mudroom")
+    sim.change_on_thermostat(serial, setPointTemp=1950, currentTemperature=1700)
+    after = await get_thermostat(session, sim, token, serial)
+    assert (after["setPointTemp"], after["isHeating"]) == (1950, True)
+
+
+async def test_schedules_get_put_and_rules(sim, session, token):
+    status, schedules, _ = await api(session, sim, "GET", "/api/v1/Schedule", token)
+    assert status == 200 and len(schedules) == 10  # the two moved to API v2 are left out
+    serial = serial_of(sim, "Master Bath")
+    status, schedule, _ = await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token)
+    assert status == 200 and schedule["serialNumber"] == serial and len(schedule["days"]) == 7
+    day = schedule["days"][0]
+    assert set(day) == {"weekDay", "weekDayGroupNumber", "events"}
+    assert set(day["events"][0]) == {"clock", "scheduleType", "active", "temperature"}
+
+    for d in schedule["days"]:
+        if d["weekDayGroupNumber"] == 1:
+            d["events"][0]["clock"] = "05:45"
+    status, body, _ = await api(session, sim, "PUT", "/api/v1/Schedule", token, json=schedule)
+    assert status == 204, body
+    assert (await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token))[1] == schedule
+    assert (3, serial) in [(n.type, n.id) for n in sim.notifications]
+
+    bad = json.loads(json.dumps(schedule))
+    bad["days"][0]["events"][1]["clock"] = "05:50"
+    bad["days"][0]["events"][0]["active"] = False
+    status, body, _ = await api(session, sim, "PUT", "/api/v1/Schedule", token, json=bad)
+    assert status == 400 and len(body["messages"]) >= 3
+    assert any("deactivated" in m for m in body["messages"])
+    assert any("week-day group 1" in m for m in body["messages"])
+    assert (await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token))[1] == schedule  # unchanged
+    assert sim.rejected_schedules == 1
+    status, _, _ = await api(session, sim, "PUT", "/api/v1/Schedule", token, json={**schedule, "serialNumber": "9"})
+    assert status == 404
+    assert (await api(session, sim, "GET", "/api/v1/Schedule/9", token))[0] == 404
+
+
+async def test_thermostats_moved_to_v2_answer_405_on_schedules(sim, session, token):
+    cabin = serial_of(sim, "Cabin Bath")
+    status, body, _ = await api(session, sim, "GET", f"/api/v1/Schedule/{cabin}", token)
+    assert status == 405 and body == {"messages": ["Method not allowed since thermostat schedules are incompatible"]}
+    serial = serial_of(sim, "Reception")
+    _, schedule, _ = await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token)
+    sim.set_migrated_to_v2(serial)
+    assert (await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token))[0] == 405
+    assert (await api(session, sim, "PUT", "/api/v1/Schedule", token, json=schedule))[0] == 405
+    assert (await api(session, sim, "GET", f"/api/v1/Thermostat/{serial}", token))[0] == 200  # still there
