@@ -464,3 +464,37 @@ async def test_thermostats_moved_to_v2_answer_405_on_schedules(sim, session, tok
     assert (await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token))[0] == 405
     assert (await api(session, sim, "PUT", "/api/v1/Schedule", token, json=schedule))[0] == 405
     assert (await api(session, sim, "GET", f"/api/v1/Thermostat/{serial}", token))[0] == 200  # still there
+
+
+# ----- rate limits -----------------------------------------------------------------------------
+
+async def test_rate_limits_per_user_and_client_with_429(session):
+    sim = NuheatSim(rate_limits=[RateLimit(5, 60), RateLimit(8, 3600)])  # wide enough for a slow machine
+    await sim.start("127.0.0.1", 0)
+    try:
+        token = (await sign_in(session, sim))["access_token"]
+        remaining = []
+        for _ in range(5):
+            status, _, headers = await api(session, sim, "GET", "/api/v1/Account", token)
+            assert status == 200
+            assert headers["X-Rate-Limit-Limit"] == "1h"
+            remaining.append(int(headers["X-Rate-Limit-Remaining"]))
+        assert remaining == [7, 6, 5, 4, 3]
+        status, body, headers = await api(session, sim, "GET", "/api/v1/Account", token)
+        assert status == 429 and body == "API calls quota exceeded! maximum admitted 5 per 1m."
+        assert 59 <= int(headers["Retry-After"]) <= 60 and "X-Rate-Limit-Remaining" not in headers
+        assert [r.allowed for r in sim.requests] == [True] * 5 + [False]
+
+        # another client of the same user has its own counters
+        query = await authorize(session, sim, client_id=sim.client_id)
+        _, other = await token_request(session, sim, {
+            "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI,
+            "client_id": sim.client_id, "client_secret": sim.client_secret})
+        status, _, headers = await api(session, sim, "GET", "/api/v1/Account", other["access_token"])
+        assert status == 200 and headers["X-Rate-Limit-Remaining"] == "7"
+
+        sim.set_rate_limits([RateLimit(1000, 1)])  # configurable at run time (counters restart)
+        status, _, headers = await api(session, sim, "GET", "/api/v1/Account", token)
+        assert status == 200 and headers["X-Rate-Limit-Limit"] == "1s"
+    finally:
+        await sim.stop()
