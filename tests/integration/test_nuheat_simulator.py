@@ -498,3 +498,39 @@ async def test_rate_limits_per_user_and_client_with_429(session):
         assert status == 200 and headers["X-Rate-Limit-Limit"] == "1s"
     finally:
         await sim.stop()
+
+
+# ----- energy logs -----------------------------------------------------------------------------
+
+async def test_energy_logs_day_week_month(sim, session, token):
+    serial = serial_of(sim, "Master Bath")
+    status, day, _ = await api(session, sim, "GET", f"/api/v1/EnergyLog/Day/{serial}/2026-01-14", token)
+    assert status == 200
+    assert (day["energyUsageType"], day["energyUsageFrom"], day["energyUsageTo"]) == ("Day", "2026-01-14",
+                                                                                       "2026-01-14")
+    assert day["mondayIsFirstDay"] is True
+    assert [e["entry"] for e in day["energyUsage"]] == [str(h) for h in range(23, -1, -1)]
+    assert all(0 <= e["minutes"] <= 60 for e in day["energyUsage"])
+    morning = next(e for e in day["energyUsage"] if e["entry"] == "6")
+    assert morning["minutes"] > 0 and morning["energyKWattHour"] > 0 and morning["chargeKWattHour"] > 0
+    assert set(morning) == {"entry", "minutes", "energyKWattHour", "chargeKWattHour"}
+    again = (await api(session, sim, "GET", f"/api/v1/EnergyLog/Day/{serial}/2026-01-14", token))[1]
+    assert again == day  # stable figures
+
+    status, week, _ = await api(session, sim, "GET", f"/api/v1/EnergyLog/Week/{serial}/2026-01-14", token)
+    assert status == 200 and (week["energyUsageFrom"], week["energyUsageTo"]) == ("2026-01-12", "2026-01-18")
+    assert [e["entry"] for e in week["energyUsage"]] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert week["energyUsage"][2]["minutes"] == sum(e["minutes"] for e in day["energyUsage"])  # Wednesday
+
+    status, year, _ = await api(session, sim, "GET", f"/api/v1/EnergyLog/Month/{serial}/2025", token)
+    assert status == 200 and year["energyUsageType"] == "Month"
+    assert [e["entry"] for e in year["energyUsage"]] == [str(m) for m in range(1, 13)]
+    minutes = {int(e["entry"]): e["minutes"] for e in year["energyUsage"]}
+    assert minutes[1] > minutes[7] > 0  # more heating in winter
+
+    future = (await api(session, sim, "GET", f"/api/v1/EnergyLog/Day/{serial}/2099-01-01", token))[1]
+    assert all(e["minutes"] == 0 for e in future["energyUsage"])
+    status, body, _ = await api(session, sim, "GET", f"/api/v1/EnergyLog/Day/{serial}/2026-13-01", token)
+    assert status == 400 and body["messages"]
+    assert (await api(session, sim, "GET", f"/api/v1/EnergyLog/Month/{serial}/26", token))[0] == 400
+    assert (await api(session, sim, "GET", "/api/v1/EnergyLog/Week/9/2026-01-14", token))[0] == 404
