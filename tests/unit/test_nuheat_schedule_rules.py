@@ -12,17 +12,26 @@ import pytest
 from app.vendors.nuheat import schedule_rules as rules
 from app.vendors.nuheat.schedule_rules import (
     CLOCK_INVALID,
+    EVENTS_OUT_OF_ORDER,
     EVENTS_TOO_CLOSE,
+    FIELD_INVALID,
     GROUP_DAYS_DIFFER,
+    GROUP_INVALID,
     LEAVE,
     OFF_GRID,
     RETURN,
+    SERIAL_MISSING,
     SLEEP,
     SLEEP_TOO_LATE,
+    TEMPERATURE_RANGE,
     TYPE_INVALID,
     TYPE_REPEATED,
     WAKE,
     WAKE_DEACTIVATED,
+    WAKE_MISSING,
+    WEEK_INCOMPLETE,
+    WEEKDAY_INVALID,
+    WEEKDAY_REPEATED,
     RuleViolation,
     check_day,
     check_schedule,
@@ -55,10 +64,10 @@ def schedule(days):
 
 
 def usual_week():
-    # weekdays (Mon-Fri) in group 1, weekend in group 2 with a lie-in
+    # Monday-Friday in group 1, the weekend (6 Saturday, 7 Sunday) in group 2 with a lie-in
     weekend = [event("08:00", WAKE), event("23:30", SLEEP)]
     return schedule([day(d, group=1) for d in range(1, 6)]
-                    + [day(d, copy.deepcopy(weekend), group=2) for d in (6, 0)])
+                    + [day(d, copy.deepcopy(weekend), group=2) for d in (6, 7)])
 
 
 def codes(violations):
@@ -72,31 +81,53 @@ def test_a_usual_week_is_valid():
     assert check_schedule(usual_week()) == []
 
 
-def test_empty_schedule_and_empty_day_are_valid():
-    assert check_schedule(schedule([])) == []
-    assert check_day(day(1, [])) == []
+def test_a_day_with_only_wake_is_valid_and_an_empty_day_is_not():
+    assert check_day(day(1, [event("07:00", WAKE)])) == []
+    (v,) = check_day(day(2, []))
+    assert v.code == WAKE_MISSING and v.event_index is None and "Tuesday" in v.message
 
 
 def test_events_fifteen_minutes_apart_pass_and_closer_fail():
-    ok = [event("06:00", WAKE), event("06:15", LEAVE)]
-    assert check_day(day(1, ok)) == []
-    same = [event("06:00", WAKE), event("06:00", LEAVE)]
-    (v,) = check_day(day(1, same))
-    assert v.code == EVENTS_TOO_CLOSE and v.event_index == 1 and v.event_type == LEAVE
-    assert "0 min" in v.message and "at least 15 min" in v.message
+    assert check_day(day(1, [event("06:00", WAKE), event("06:15", LEAVE)])) == []
+    found = check_day(day(1, [event("06:00", WAKE), event("06:10", LEAVE)]))
+    assert sorted(codes(found)) == sorted([OFF_GRID, EVENTS_TOO_CLOSE])
+    close = next(v for v in found if v.code == EVENTS_TOO_CLOSE)
+    assert close.event_index == 1 and close.event_type == LEAVE
+    assert "10 min after WAKE at 06:00" in close.message and "at least 15 min" in close.message
 
 
-def test_closeness_is_measured_in_time_order_not_list_order():
+def test_the_day_runs_wake_leave_return_sleep_whatever_the_list_order():
     events = [event("17:00", RETURN), event("06:00", WAKE), event("16:50", LEAVE)]
-    found = check_day(day(1, events))
-    close = [v for v in found if v.code == EVENTS_TOO_CLOSE]
+    close = [v for v in check_day(day(1, events)) if v.code == EVENTS_TOO_CLOSE]
     assert [(v.event_index, v.event_type) for v in close] == [(0, RETURN)]
     assert "10 min after LEAVE" in close[0].message
 
 
-def test_inactive_events_still_count_for_spacing():
-    events = [event("06:00", WAKE), event("06:00", LEAVE, active=False)]
-    assert codes(check_day(day(1, events))) == [EVENTS_TOO_CLOSE]
+@pytest.mark.parametrize("leave", ["06:00", "05:00"])
+def test_an_event_at_or_before_the_previous_type_is_out_of_order(leave):
+    (v,) = check_day(day(1, [event("06:00", WAKE), event(leave, LEAVE)]))
+    assert v.code == EVENTS_OUT_OF_ORDER and v.event_index == 1 and v.event_type == LEAVE
+    assert "after WAKE at 06:00" in v.message
+
+
+def test_inactive_events_keep_no_place_in_the_day():
+    events = [event("06:00", WAKE), event("05:00", LEAVE, active=False),
+              event("06:00", RETURN, active=False), event("12:00", SLEEP, active=False),
+              event("18:00", LEAVE, active=False)]
+    assert codes(check_day(day(1, events))) == [TYPE_REPEATED]
+    del events[4]
+    assert check_day(day(1, events)) == []
+    events[1]["active"] = True  # LEAVE 05:00 before WAKE 06:00 now runs
+    assert codes(check_day(day(1, events))) == [EVENTS_OUT_OF_ORDER]
+
+
+def test_an_inactive_event_skipped_links_its_neighbours():
+    events = usual_events()
+    events[1]["active"] = False  # no LEAVE: WAKE 06:00 -> RETURN
+    events[2]["clock"] = "06:15"
+    assert check_day(day(1, events)) == []
+    events[2]["clock"] = "06:00"
+    assert codes(check_day(day(1, events))) == [EVENTS_OUT_OF_ORDER]
 
 
 @pytest.mark.parametrize("clock", ["06:05", "06:10", "06:20", "06:59", "23:01"])
@@ -104,6 +135,11 @@ def test_minutes_off_the_quarter_hour_fail(clock):
     (v,) = check_day(day(1, [event(clock, WAKE)]))
     assert v.code == OFF_GRID and v.event_index == 0
     assert ":00, :15, :30 or :45" in v.message
+
+
+def test_inactive_events_too_must_be_on_the_quarter_hour():
+    (v,) = check_day(day(1, [event("06:00", WAKE), event("09:10", LEAVE, active=False)]))
+    assert v.code == OFF_GRID and v.event_index == 1
 
 
 @pytest.mark.parametrize("clock", ["00:00", "06:15", "12:30", "23:45"])
@@ -123,23 +159,47 @@ def test_unreadable_clock_is_reported(clock):
     assert v.code == CLOCK_INVALID and v.event_index == 0
 
 
-@pytest.mark.parametrize("kind", [4, -1, None, "WAKE", True])
+@pytest.mark.parametrize("kind", [4, -1, None, "WAKE", True, 1.0])
 def test_unknown_event_type_is_reported(kind):
     found = check_day(day(1, [event("06:00", kind)]))
     assert codes(found) == [TYPE_INVALID]
     assert found[0].event_type is None
 
 
+@pytest.mark.parametrize("field_name, value", [("active", None), ("active", 1),
+                                               ("temperature", None), ("temperature", 21.5),
+                                               ("temperature", "2100"), ("temperature", True)])
+def test_malformed_fields_are_reported(field_name, value):
+    bad = event("06:00", WAKE)
+    bad[field_name] = value
+    (v,) = check_day(day(1, [bad]))
+    assert v.code == FIELD_INVALID and v.event_index == 0
+
+
+@pytest.mark.parametrize("temperature, ok", [(499, False), (500, True), (7000, True),
+                                             (7001, False), (-100, False)])
+def test_temperatures_from_5_to_70_degrees(temperature, ok):
+    found = check_day(day(1, [event("06:00", WAKE, temperature=temperature)]))
+    assert codes(found) == ([] if ok else [TEMPERATURE_RANGE])
+    if not ok:
+        assert "outside 5-70 °C" in found[0].message
+
+
 def test_wake_cannot_be_deactivated_but_others_can():
     events = usual_events()
-    events[1]["active"] = False
-    events[2]["active"] = False
-    events[3]["active"] = False
+    for other in events[1:]:
+        other["active"] = False
     assert check_day(day(1, events)) == []
     events[0]["active"] = False
     (v,) = check_day(day(3, events))
     assert v.code == WAKE_DEACTIVATED and v.event_index == 0 and v.event_type == WAKE
     assert v.weekday == 3 and "Wednesday" in v.message
+
+
+def test_an_inactive_wake_still_keeps_its_place():
+    events = [event("06:00", WAKE, active=False), event("06:00", LEAVE)]
+    assert sorted(codes(check_day(day(1, events)))) == sorted([WAKE_DEACTIVATED,
+                                                               EVENTS_OUT_OF_ORDER])
 
 
 @pytest.mark.parametrize("clock", ["00:00", "01:30", "02:45"])
@@ -151,7 +211,7 @@ def test_sleep_after_midnight_before_three_is_allowed(clock):
 
 @pytest.mark.parametrize("clock", ["03:00", "04:30", "05:45"])
 def test_sleep_after_midnight_from_three_on_is_refused(clock):
-    events = usual_events()  # WAKE 06:00 ... SLEEP would sit before WAKE
+    events = usual_events()  # RETURN 17:00, so a SLEEP at 03:00+ would be the next night's
     events[3]["clock"] = clock
     (v,) = check_day(day(1, events))
     assert v.code == SLEEP_TOO_LATE and v.event_index == 3 and v.event_type == SLEEP
@@ -164,16 +224,17 @@ def test_sleep_between_other_events_is_refused():
     assert codes(check_day(day(1, events))) == [SLEEP_TOO_LATE]
 
 
+def test_an_inactive_sleep_may_sit_anywhere():
+    events = usual_events()
+    events[3].update(clock="12:00", active=False)
+    assert check_day(day(1, events)) == []
+
+
 def test_sleep_at_midnight_counts_fifteen_minutes_after_a_late_return():
     events = [event("06:00", WAKE), event("23:45", RETURN), event("00:00", SLEEP)]
     assert check_day(day(1, events)) == []
-    events[1]["clock"] = "23:45"
     events[2]["clock"] = "23:45"
-    assert EVENTS_TOO_CLOSE in codes(check_day(day(1, events)))
-
-
-def test_a_sleep_alone_early_in_the_morning_is_fine():
-    assert check_day(day(1, [event("01:00", SLEEP)])) == []
+    assert codes(check_day(day(1, events))) == [SLEEP_TOO_LATE]
 
 
 def test_same_event_type_twice_a_day_is_refused():
@@ -202,7 +263,8 @@ def test_a_day_with_an_extra_event_differs_from_its_group():
     week = usual_week()
     week["days"][6]["events"].append(event("12:00", LEAVE))  # Sunday, group 2 with Saturday
     (v,) = check_schedule(week)
-    assert v.code == GROUP_DAYS_DIFFER and v.weekday == 0 and v.event_index == 2
+    assert v.code == GROUP_DAYS_DIFFER and v.weekday == 7 and v.event_index == 2
+    assert "Sunday" in v.message and "Saturday" in v.message
 
 
 def test_a_day_missing_an_event_differs_from_its_group():
@@ -213,8 +275,21 @@ def test_a_day_missing_an_event_differs_from_its_group():
 
 
 def test_equal_days_in_different_groups_are_fine():
-    week = schedule([day(d, group=d + 1) for d in range(7)])
-    assert check_schedule(week) == []
+    assert check_schedule(schedule([day(d, group=d) for d in range(1, 8)])) == []
+
+
+def test_the_week_needs_each_day_once_and_a_serial():
+    week = usual_week()
+    week["days"][6]["weekDay"] = 6
+    assert codes(check_schedule(week)) == [WEEKDAY_REPEATED, WEEK_INCOMPLETE]
+    assert "missing: Sunday" in check_schedule(week)[1].message
+    week["days"][6]["weekDay"] = 0
+    assert codes(check_schedule(week))[0] == WEEKDAY_INVALID
+    week = usual_week()
+    week["serialNumber"] = ""
+    week["days"][0]["weekDayGroupNumber"] = "1"
+    assert codes(check_schedule(week)) == [SERIAL_MISSING, GROUP_INVALID]
+    assert codes(check_schedule({"days": []})) == [SERIAL_MISSING, WEEK_INCOMPLETE]
 
 
 def test_violation_carries_rule_code_alias_and_is_immutable():
@@ -248,29 +323,28 @@ class CamelSchedule:
     days: list
 
 
-def test_model_objects_are_read_like_dicts():
+def test_objects_are_read_like_dicts():
     good = [SnakeEvent("06:00", WAKE), SnakeEvent("22:00", SLEEP)]
     bad = [SnakeEvent("06:00", WAKE, active=False), SnakeEvent("22:00", SLEEP)]
-    sched = CamelSchedule("1", [SnakeDay(1, 1, good), SnakeDay(2, 1, bad)])
-    assert sorted(codes(check_schedule(sched))) == [GROUP_DAYS_DIFFER, WAKE_DEACTIVATED]
+    days = [SnakeDay(d, 1, copy.deepcopy(good)) for d in range(1, 8)]
+    assert check_schedule(CamelSchedule("1", days)) == []
+    days[1] = SnakeDay(2, 1, bad)
+    assert sorted(codes(check_schedule(CamelSchedule("1", days)))) == [GROUP_DAYS_DIFFER,
+                                                                        WAKE_DEACTIVATED]
 
 
 def test_the_models_module_is_accepted_when_it_exists():
     models = pytest.importorskip("app.vendors.nuheat.models")
-    needed = ("ScheduleModel", "ScheduleDayModel", "ScheduleDayEventModel")
-    if not all(hasattr(models, name) for name in needed):
-        pytest.skip("models.py has no schedule dataclasses yet")
-    parse = getattr(models, "parse_schedule", None) or getattr(models.ScheduleModel, "from_json",
-                                                                None)
+    parse = getattr(getattr(models, "ScheduleModel", None), "from_api", None)
     if parse is None:
-        pytest.skip("models.py has no parser for a ScheduleModel")
+        pytest.skip("models.py has no ScheduleModel.from_api yet")
     week = usual_week()
     assert check_schedule(parse(week)) == []
     week["days"][0]["events"][0]["active"] = False
     assert WAKE_DEACTIVATED in codes(check_schedule(parse(week)))
 
 
-# --- snapping --------------------------------------------------------------------------
+# --- snapping and speed ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("minutes, snapped", [(0, 0), (7, 0), (7.4, 0), (7.5, 15), (8, 15),
@@ -282,15 +356,32 @@ def test_snap_clock_rounds_to_the_nearest_quarter_inside_the_day(minutes, snappe
 
 def test_check_day_is_cheap_enough_for_every_mouse_move():
     d = day(1, usual_events())
-    d["events"][1]["clock"] = "06:05"  # a violation too, so messages get built
+    d["events"][1]["clock"] = "06:05"  # violations too, so messages get built
     start = time.perf_counter()
     for _ in range(2000):
         check_day(d)
     per_call = (time.perf_counter() - start) / 2000
-    assert per_call < 0.001  # a frame is 16 ms; this is typically ~10 µs
+    assert per_call < 0.001  # a frame is 16 ms; this is typically ~10-20 µs
 
 
 # --- hypothesis: generated valid schedules pass, single-rule mutations are caught --------
+
+SLOTS_PER_DAY = 96  # quarter hours
+AFTER_MIDNIGHT_SLOTS = 12  # 00:00-02:45, for SLEEP
+
+
+def slot_clock(slot: int) -> str:
+    return rules.format_clock(slot * 15)
+
+
+def build_schedule(templates, group_of, serial="12345678"):
+    """Seven days (1 Monday .. 7 Sunday); day i uses event set group_of[i-1], and days with
+    the same set share a week-day group."""
+    days = [{"weekDay": weekday, "weekDayGroupNumber": group + 1,
+             "events": copy.deepcopy(templates[group])}
+            for weekday, group in enumerate(group_of, start=1)]
+    return {"serialNumber": serial, "days": days}
+
 
 if st is None:
 
@@ -298,65 +389,53 @@ if st is None:
         pytest.importorskip("hypothesis")
 
 else:
-
-    SLOTS_PER_DAY = 96  # quarter hours
-    AFTER_MIDNIGHT_SLOTS = 12  # 00:00-02:45 for SLEEP
-
-
-    def _slot_clock(slot: int) -> str:
-        return rules.format_clock(slot * 15)
-
+    temperatures = st.integers(rules.MIN_TEMPERATURE, rules.MAX_TEMPERATURE)
 
     @st.composite
     def valid_day_events(draw):
-        """Events of one valid day: a subset of the four types, each once, on distinct quarter
-        hours; SLEEP (if any) last, possibly after midnight before 03:00."""
-        kinds = draw(st.lists(st.sampled_from([WAKE, LEAVE, RETURN]), unique=True, max_size=3))
-        with_sleep = draw(st.booleans())
-        slots = draw(st.lists(st.integers(0, SLOTS_PER_DAY - 1), unique=True,
-                              min_size=len(kinds), max_size=len(kinds)))
+        """Events of one valid day: WAKE (active) and some of LEAVE, RETURN, SLEEP, each once.
+        Running events sit on distinct quarter hours in type order, SLEEP last (maybe after
+        midnight, before 03:00); inactive ones anywhere on the grid."""
+        kinds = [WAKE] + draw(st.lists(st.sampled_from([LEAVE, RETURN, SLEEP]), unique=True))
+        kinds.sort()
+        active = {k: k == WAKE or draw(st.booleans()) for k in kinds}
+        running_day = [k for k in kinds if active[k] and k != SLEEP]
+        slots = sorted(draw(st.lists(st.integers(0, SLOTS_PER_DAY - 1), unique=True,
+                                     min_size=len(running_day), max_size=len(running_day))))
+        slot_of = dict(zip(running_day, slots))
+        if SLEEP in kinds and active[SLEEP]:
+            first = slots[-1] + 1
+            slot_of[SLEEP] = draw(st.integers(first, SLOTS_PER_DAY + AFTER_MIDNIGHT_SLOTS - 1))
         events = []
-        for kind, slot in zip(kinds, slots):
-            active = True if kind == WAKE else draw(st.booleans())
-            events.append(event(_slot_clock(slot), kind, active,
-                                draw(st.integers(500, 7000))))
-        if with_sleep:
-            first = max(slots) + 1 if slots else 0
-            slot = draw(st.integers(first, SLOTS_PER_DAY + AFTER_MIDNIGHT_SLOTS - 1))
-            events.append(event(_slot_clock(slot % SLOTS_PER_DAY), SLEEP, draw(st.booleans()),
-                                draw(st.integers(500, 7000))))
+        for kind in kinds:
+            slot = slot_of.get(kind)
+            if slot is None:
+                slot = draw(st.integers(0, SLOTS_PER_DAY - 1))
+            events.append(event(slot_clock(slot % SLOTS_PER_DAY), kind, active[kind],
+                                draw(temperatures)))
         return draw(st.permutations(events))
-
 
     @st.composite
     def valid_templates(draw):
-        """(templates, group_of_weekday): distinct event sets and which one each day uses."""
+        """(templates, group_of): distinct event sets and which one each week day uses."""
         count = draw(st.integers(1, 7))
         templates = draw(st.lists(valid_day_events(), min_size=count, max_size=count))
         group_of = draw(st.lists(st.integers(0, count - 1), min_size=7, max_size=7))
         return templates, group_of
 
-
-    def build_schedule(templates, group_of, serial="12345678"):
-        days = [{"weekDay": weekday, "weekDayGroupNumber": group + 1,
-                 "events": copy.deepcopy(templates[group])}
-                for weekday, group in enumerate(group_of)]
-        return {"serialNumber": serial, "days": days}
-
-
     valid_schedules = valid_templates().map(lambda t: build_schedule(*t))
-
 
     @given(valid_schedules)
     def test_generated_valid_schedules_pass(sched):
         assert check_schedule(sched) == []
 
-
     @given(valid_day_events())
     def test_check_day_agrees_with_check_schedule_on_one_day(events):
-        one = schedule([day(1, events)])
-        assert check_day(one["days"][0]) == check_schedule(one)
-
+        week = build_schedule([events], [0] * 7)
+        week["days"][0]["events"].append(event("xx", WAKE))
+        found = check_schedule(week)
+        assert [v for v in found if v.weekday == 1 and v.code != GROUP_DAYS_DIFFER] == \
+            check_day(week["days"][0])
 
     def _mutated(draw, mutate):
         templates, group_of = draw(valid_templates())
@@ -365,37 +444,44 @@ else:
         mutate(templates[index])
         return build_schedule(templates, group_of), index + 1
 
-
     def _assert_reported(sched, code, group):
         found = check_schedule(sched)
         assert code in codes(found), found
         assert all(v.group == group for v in found if v.code == code)
 
+    def _running(events):
+        """(position, event) of the running events in day order."""
+        timed = [(rules.day_position(e["scheduleType"], rules.parse_clock(e["clock"])), e)
+                 for e in events if e["active"] or e["scheduleType"] == WAKE]
+        return sorted(timed, key=lambda t: t[1]["scheduleType"])
 
     @given(st.data())
     def test_events_too_close_is_reported(data):
         def mutate(events):
-            assume(len(events) >= 2)
-            a, b = data.draw(st.lists(st.integers(0, len(events) - 1), unique=True, min_size=2,
-                                      max_size=2))
-            base = rules.parse_clock(events[a]["clock"])
-            if events[a]["scheduleType"] == SLEEP and base < 180:
-                base += 1440
-            gap = data.draw(st.sampled_from([0, 5, 10, 14]))
-            moved = base + gap
+            running = _running(events)
+            assume(len(running) >= 2)
+            i = data.draw(st.integers(1, len(running) - 1))
+            (before, _), (_, moved_event) = running[i - 1], running[i]
+            moved = before + data.draw(st.sampled_from([5, 10, 14]))
             clock = moved % 1440
-            # it must land at that instant: only a SLEEP before 03:00 sits past midnight
-            after_midnight = events[b]["scheduleType"] == SLEEP and clock < 180
-            assume(moved == clock + (1440 if after_midnight else 0))
-            events[b]["clock"] = rules.format_clock(moved)
+            assume(rules.day_position(moved_event["scheduleType"], clock) == moved)
+            moved_event["clock"] = rules.format_clock(clock)
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, EVENTS_TOO_CLOSE, group)
 
+    @given(st.data())
+    def test_events_out_of_order_is_reported(data):
+        def mutate(events):
+            running = [e for _, e in _running(events) if e["scheduleType"] != SLEEP]
+            assume(len(running) >= 2)
+            a, b = running[0], running[data.draw(st.integers(1, len(running) - 1))]
+            a["clock"], b["clock"] = b["clock"], a["clock"]
+        sched, group = _mutated(data.draw, mutate)
+        _assert_reported(sched, EVENTS_OUT_OF_ORDER, group)
 
     @given(st.data())
     def test_minutes_off_grid_is_reported(data):
         def mutate(events):
-            assume(events)
             i = data.draw(st.integers(0, len(events) - 1))
             hour = events[i]["clock"][:2]
             minute = data.draw(st.integers(0, 59).filter(lambda m: m % 15))
@@ -403,40 +489,50 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, OFF_GRID, group)
 
-
     @given(st.data())
     def test_wake_deactivated_is_reported(data):
         def mutate(events):
-            wakes = [e for e in events if e["scheduleType"] == WAKE]
-            assume(wakes)
-            wakes[0]["active"] = False
+            next(e for e in events if e["scheduleType"] == WAKE)["active"] = False
         sched, group = _mutated(data.draw, mutate)
         assert set(codes(check_schedule(sched))) == {WAKE_DEACTIVATED}
         _assert_reported(sched, WAKE_DEACTIVATED, group)
 
+    @given(st.data())
+    def test_wake_missing_is_reported(data):
+        def mutate(events):
+            events.remove(next(e for e in events if e["scheduleType"] == WAKE))
+        sched, group = _mutated(data.draw, mutate)
+        _assert_reported(sched, WAKE_MISSING, group)
 
     @given(st.data())
     def test_sleep_after_midnight_too_late_is_reported(data):
         def mutate(events):
             sleeps = [e for e in events if e["scheduleType"] == SLEEP]
-            others = [rules.parse_clock(e["clock"]) for e in events if e["scheduleType"] != SLEEP]
-            assume(sleeps and others and max(others) >= 180 + 15)
-            slot = data.draw(st.integers(12, max(others) // 15 - 1))  # 03:00 .. before the last
-            sleeps[0]["clock"] = _slot_clock(slot)
+            latest = max(p for p, e in _running(events) if e["scheduleType"] != SLEEP)
+            assume(sleeps and latest >= 180)
+            slot = data.draw(st.integers(12, latest // 15))  # 03:00 .. the latest event
+            sleeps[0].update(clock=slot_clock(slot), active=True)
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, SLEEP_TOO_LATE, group)
-
 
     @given(st.data())
     def test_event_type_repeated_is_reported(data):
         def mutate(events):
-            assume(len(events) >= 2)
-            a, b = data.draw(st.lists(st.integers(0, len(events) - 1), unique=True, min_size=2,
-                                      max_size=2))
-            events[b]["scheduleType"] = events[a]["scheduleType"]
+            extra = copy.deepcopy(data.draw(st.sampled_from(events)))
+            extra["active"] = extra["scheduleType"] == WAKE
+            events.append(extra)
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, TYPE_REPEATED, group)
 
+    @given(st.data())
+    def test_temperature_out_of_range_is_reported(data):
+        def mutate(events):
+            victim = data.draw(st.sampled_from(events))
+            victim["temperature"] = data.draw(st.one_of(st.integers(-1000, 499),
+                                                        st.integers(7001, 20000)))
+        sched, group = _mutated(data.draw, mutate)
+        assert set(codes(check_schedule(sched))) == {TEMPERATURE_RANGE}
+        _assert_reported(sched, TEMPERATURE_RANGE, group)
 
     @given(valid_templates(), st.data())
     def test_group_days_differ_is_reported(templates_and_groups, data):
@@ -446,11 +542,12 @@ else:
         sched = build_schedule(templates, group_of)
         assert check_schedule(sched) == []
         events = sched["days"][b]["events"]
-        assume(events)
         victim = events[data.draw(st.integers(0, len(events) - 1))]
         victim["temperature"] += data.draw(st.sampled_from([-100, -1, 1, 50]))
+        assume(rules.MIN_TEMPERATURE <= victim["temperature"] <= rules.MAX_TEMPERATURE)
         found = check_schedule(sched)
         assert found and set(codes(found)) == {GROUP_DAYS_DIFFER}
         assert all(v.group == group_of[a] + 1 for v in found)
         # the changed day is flagged, or it is the group's reference and the others are
-        assert b in [v.weekday for v in found] or len(found) == group_of.count(group_of[a]) - 1
+        flagged = [v.weekday for v in found]
+        assert b + 1 in flagged or len(found) == group_of.count(group_of[a]) - 1
