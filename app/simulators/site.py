@@ -1,8 +1,8 @@
 """A whole demo site on loopback: every simulated vendor cloud, started together.
 
 `DemoSite` is a thin composer: it starts each simulator and describes where they listen
-and with which (demo-only) credentials. Today that is the eWeLink cloud; other vendors
-join here as they get simulators.
+and with which (demo-only) credentials: the eWeLink cloud and the Nuheat cloud (identity
+server + OpenAPI); other vendors join here as they get simulators.
 
     async with DemoSite() as site:
         site.describe()["ewelink"]["api"]      # the eu base URL
@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from app.simulators.ewelink import SEED, EwelinkCloudSim
 from app.simulators.ewelink.sonoff import DeviceDelays, SimulatedSonoff, SiteWifi
+from app.simulators.nuheat import NuheatSim
 from app.vendors.ewelink.signing import NONCE_ALPHABET
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,12 @@ class DemoSite:
         self.device_delays = device_delays if device_delays is not None else DEMO_DEVICE_DELAYS
         self.site_wifi = site_wifi
         self.ewelink: EwelinkCloudSim | None = None
+        self.nuheat: NuheatSim | None = None
         self.ap_devices: list[SimulatedSonoff] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Start every simulator; port N>0 gives eWeLink N..N+3 (cn, as, eu, us)."""
+        """Start every simulator; port N>0 gives eWeLink N..N+3 (cn, as, eu, us), Nuheat N+4
+        (identity) and N+5 (API)."""
         if self.ewelink is not None:
             raise RuntimeError("demo site already started")
         # Fresh app credentials per start: nothing real can be used against a demo site.
@@ -84,6 +87,10 @@ class DemoSite:
         await sim.start(host=host, port=port)
         self.ewelink = sim
         try:
+            # a fresh client secret per start, like the eWeLink app credentials
+            nuheat = NuheatSim(client_secret=_random_key())
+            await nuheat.start(host=host, port=port + 4 if port else 0)
+            self.nuheat = nuheat
             for index in range(self.ap_device_count):
                 deviceid, devicekey, chipid = ap_device_identity(index)
                 device = SimulatedSonoff(
@@ -100,6 +107,9 @@ class DemoSite:
         devices, self.ap_devices = self.ap_devices, []
         # devices first: they hold sockets to the cloud
         await asyncio.gather(*(d.stop() for d in devices), return_exceptions=True)
+        nuheat, self.nuheat = self.nuheat, None
+        if nuheat is not None:
+            await nuheat.stop()
         sim, self.ewelink = self.ewelink, None
         if sim is not None:
             await sim.stop()
@@ -117,7 +127,7 @@ class DemoSite:
 
     def describe(self) -> dict[str, Any]:
         """Where each simulator listens and the demo credentials (demo-only secrets)."""
-        if self.ewelink is None:
+        if self.ewelink is None or self.nuheat is None:
             raise RuntimeError("demo site not started")
         account = _demo_account()
         regions = self.ewelink.regions
@@ -137,6 +147,14 @@ class DemoSite:
             "ewelink_ap_devices": [{"url": d.ap_url, "deviceid": d.deviceid}
                                    for d in self.ap_devices if d.ap_url],
             "site_wifi": {"ssid": self.site_wifi.ssid, "password": self.site_wifi.password},
+            "nuheat": {
+                "issuer": self.nuheat.issuer,
+                "api": self.nuheat.api,
+                "client_id": self.nuheat.client_id,
+                "client_secret": self.nuheat.client_secret,
+                "username": self.nuheat.username,
+                "password": self.nuheat.password,
+            },
         }
 
 

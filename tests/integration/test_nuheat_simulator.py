@@ -534,3 +534,27 @@ async def test_energy_logs_day_week_month(sim, session, token):
     assert status == 400 and body["messages"]
     assert (await api(session, sim, "GET", f"/api/v1/EnergyLog/Month/{serial}/26", token))[0] == 400
     assert (await api(session, sim, "GET", "/api/v1/EnergyLog/Week/9/2026-01-14", token))[0] == 404
+
+
+# ----- the demo site ----------------------------------------------------------------------------
+
+async def test_demo_site_describes_nuheat_and_its_credentials_work(session):
+    from app.simulators.site import DemoSite
+
+    async with DemoSite(live_drift_seconds=None, ap_devices=0) as site:
+        info = site.describe()["nuheat"]
+        assert set(info) == {"issuer", "api", "client_id", "client_secret", "username", "password"}
+        assert (info["issuer"], info["api"]) == (site.nuheat.issuer, site.nuheat.api)
+        assert (info["username"], info["password"]) == (DEMO_USERNAME, DEMO_PASSWORD)
+        assert len(info["client_secret"]) == 32
+        query = await authorize(session, site.nuheat, client_id=info["client_id"],
+                                challenge=s256_challenge("v" * 43), username=info["username"],
+                                password=info["password"])
+        status, tokens = await token_request(session, site.nuheat, {
+            "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI,
+            "code_verifier": "v" * 43, "client_id": info["client_id"], "client_secret": info["client_secret"]})
+        assert status == 200, tokens
+        async with session.get(info["api"] + "/api/v1/Thermostat",
+                               headers={"Authorization": "Bearer " + tokens["access_token"]}) as reply:
+            assert reply.status == 200 and len(await reply.json()) == 12
+    assert site.nuheat is None
