@@ -39,7 +39,7 @@ from app.vendors.nuheat.schedule_rules import (
 )
 
 try:  # the property tests need hypothesis (test extra); the examples run without it
-    from hypothesis import assume, given
+    from hypothesis import assume, given, settings
     from hypothesis import strategies as st
 except ImportError:
     st = None
@@ -389,6 +389,7 @@ if st is None:
         pytest.importorskip("hypothesis")
 
 else:
+    # deadline=None on each property: a busy machine must not turn slowness into a failure
     temperatures = st.integers(rules.MIN_TEMPERATURE, rules.MAX_TEMPERATURE)
 
     @st.composite
@@ -425,10 +426,13 @@ else:
 
     valid_schedules = valid_templates().map(lambda t: build_schedule(*t))
 
+    @settings(deadline=None)  # a busy CI machine must not turn slowness into failure
+    @settings(deadline=None)
     @given(valid_schedules)
     def test_generated_valid_schedules_pass(sched):
         assert check_schedule(sched) == []
 
+    @settings(deadline=None)
     @given(valid_day_events())
     def test_check_day_agrees_with_check_schedule_on_one_day(events):
         week = build_schedule([events], [0] * 7)
@@ -455,6 +459,7 @@ else:
                  for e in events if e["active"] or e["scheduleType"] == WAKE]
         return sorted(timed, key=lambda t: t[1]["scheduleType"])
 
+    @settings(deadline=None)
     @given(st.data())
     def test_events_too_close_is_reported(data):
         def mutate(events):
@@ -469,6 +474,7 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, EVENTS_TOO_CLOSE, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_events_out_of_order_is_reported(data):
         def mutate(events):
@@ -479,6 +485,7 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, EVENTS_OUT_OF_ORDER, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_minutes_off_grid_is_reported(data):
         def mutate(events):
@@ -489,6 +496,7 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, OFF_GRID, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_wake_deactivated_is_reported(data):
         def mutate(events):
@@ -497,6 +505,7 @@ else:
         assert set(codes(check_schedule(sched))) == {WAKE_DEACTIVATED}
         _assert_reported(sched, WAKE_DEACTIVATED, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_wake_missing_is_reported(data):
         def mutate(events):
@@ -504,6 +513,7 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, WAKE_MISSING, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_sleep_after_midnight_too_late_is_reported(data):
         def mutate(events):
@@ -515,6 +525,7 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, SLEEP_TOO_LATE, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_event_type_repeated_is_reported(data):
         def mutate(events):
@@ -524,6 +535,7 @@ else:
         sched, group = _mutated(data.draw, mutate)
         _assert_reported(sched, TYPE_REPEATED, group)
 
+    @settings(deadline=None)
     @given(st.data())
     def test_temperature_out_of_range_is_reported(data):
         def mutate(events):
@@ -534,6 +546,7 @@ else:
         assert set(codes(check_schedule(sched))) == {TEMPERATURE_RANGE}
         _assert_reported(sched, TEMPERATURE_RANGE, group)
 
+    @settings(deadline=None)
     @given(valid_templates(), st.data())
     def test_group_days_differ_is_reported(templates_and_groups, data):
         templates, group_of = templates_and_groups
