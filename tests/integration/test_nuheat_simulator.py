@@ -558,3 +558,103 @@ async def test_demo_site_describes_nuheat_and_its_credentials_work(session):
                                headers={"Authorization": "Bearer " + tokens["access_token"]}) as reply:
             assert reply.status == 200 and len(await reply.json()) == 12
     assert site.nuheat is None
+
+
+# ----- change notifications (SignalR JSON hub protocol) -------------------------------------------
+
+RS = "\x1e"
+
+
+async def hub_connect(session, sim, token, path="/notificationsHost", header=False):
+    if header:
+        ws = await session.ws_connect(sim.api + path, headers={"Authorization": f"Bearer {token}"})
+    else:
+        ws = await session.ws_connect(sim.api + path, params={"access_token": token})
+    await ws.send_str(json.dumps({"protocol": "json", "version": 1}) + RS)
+    assert await ws.receive_str(timeout=2) == "{}" + RS
+    return ws
+
+
+async def hub_receive(ws, timeout=2.0) -> dict:
+    """The next frame that is not a ping."""
+    while True:
+        text = await ws.receive_str(timeout=timeout)
+        assert text.endswith(RS)
+        message = json.loads(text[:-1])
+        if message.get("type") != 6:
+            return message
+
+
+async def test_hub_notifies_subscribed_changes(sim, session, token):
+    ws = await hub_connect(session, sim, token)
+    await ws.send_str(json.dumps({"type": 1, "invocationId": "0", "target": "Subscribe",
+                                  "arguments": [["2", "3"]]}) + RS)
+    assert await hub_receive(ws) == {"type": 3, "invocationId": "0", "result": None}
+    serial = serial_of(sim, "Basement")
+    assert (await put_thermostat(session, sim, token, {"serialNumber": serial, "setPointTemp": 2300,
+                                                       "scheduleMode": 3}))[0] == 204
+    message = await hub_receive(ws)
+    assert message["type"] == 1 and message["target"] == "Notify"
+    (notification,) = message["arguments"][0]
+    assert (notification["type"], notification["id"]) == (2, serial) and notification["timeStamp"].endswith("Z")
+
+    # groups are not subscribed: nothing; then a change made on the thermostat itself
+    group_id = sim.thermostats[serial].groupId
+    assert (await api(session, sim, "PUT", "/api/v1/Group", token, json={"groupId": group_id,
+                                                                          "awayMode": True}))[0] == 204
+    sim.change_on_thermostat(serial, currentTemperature=1900)
+    (notification,) = (await hub_receive(ws))["arguments"][0]
+    assert (notification["type"], notification["id"]) == (2, serial)
+
+    await ws.send_str(json.dumps({"type": 1, "invocationId": "1", "target": "Unsubscribe",
+                                  "arguments": [["2"]]}) + RS)
+    assert await hub_receive(ws) == {"type": 3, "invocationId": "1", "result": None}
+    sim.faults.notify_twice = True
+    sim.change_on_thermostat(serial, currentTemperature=1950)  # type 2: unsubscribed now
+    _, schedule, _ = await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token)
+    assert (await api(session, sim, "PUT", "/api/v1/Schedule", token, json=schedule))[0] == 204
+    first, second = await hub_receive(ws), await hub_receive(ws)
+    assert first == second and first["arguments"][0][0]["type"] == 3
+    await ws.send_str(json.dumps({"type": 7}) + RS)
+    await ws.receive(timeout=2)
+    assert ws.closed
+
+
+async def test_hub_reconnect_and_refusals(session):
+    sim = NuheatSim(hub_ping_interval=0.1)
+    await sim.start("127.0.0.1", 0)
+    try:
+        token = (await sign_in(session, sim))["access_token"]
+        ws = await hub_connect(session, sim, token, path="/v1/changenotifications", header=True)
+        message = json.loads((await ws.receive_str(timeout=2))[:-1])
+        assert message == {"type": 6}  # pings
+        await sim.hub.drop_connections()
+        while not ws.closed:
+            await ws.receive(timeout=2)
+
+        ws = await hub_connect(session, sim, token)
+        assert sim.hub.handshakes == 2
+        await ws.send_str(json.dumps({"type": 1, "invocationId": "7", "target": "Subscribe",
+                                      "arguments": [["2"]]}) + RS)
+        assert (await hub_receive(ws))["result"] is None
+        serial = serial_of(sim, "Kitchen")
+        sim.change_on_thermostat(serial, setPointTemp=2250)
+        assert (await hub_receive(ws))["arguments"][0][0]["id"] == serial
+        await ws.send_str(json.dumps({"type": 1, "invocationId": "8", "target": "Subscribe",
+                                      "arguments": [[2]]}) + RS)
+        assert "error" in await hub_receive(ws)  # type ids are strings
+        await ws.close()
+
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(sim.api + "/notificationsHost", params={"access_token": "bad"})
+        assert refused.value.status == 401
+        ws = await session.ws_connect(sim.api + "/notificationsHost", params={"access_token": token})
+        await ws.send_str(json.dumps({"protocol": "messagepack", "version": 1}) + RS)
+        assert "error" in json.loads((await ws.receive_str(timeout=2))[:-1])
+        await ws.close()
+        async with session.post(sim.api + "/notificationsHost/negotiate?negotiateVersion=1",
+                                headers={"Authorization": f"Bearer {token}"}) as reply:
+            body = await reply.json()
+        assert body["availableTransports"][0]["transport"] == "WebSockets" and body["connectionId"]
+    finally:
+        await sim.stop()

@@ -17,6 +17,11 @@ API call answers it, plain text); `expire_access_tokens()`, `expire_refresh_toke
 observations: `requests` (every authorised API call: time, user, client, method, path,
 allowed), `token_requests`, `revocations`, `failed_logins`, `rejected_schedules`.
 
+Change notifications: a SignalR JSON-hub-protocol websocket at `{api}/notificationsHost`
+(hub.py); every change through the API or `change_on_thermostat` is published to the
+owner's subscribed connections. `sim.hub.handshakes`, `sim.hub.connections`,
+`await sim.hub.drop_connections()`; faults `notify_delay_seconds`, `notify_twice`.
+
 Identity and API are separate aiohttp apps on separate ports, as the real hosts are.
 The access log is off: query strings and forms carry codes and tokens.
 """
@@ -34,6 +39,7 @@ from aiohttp import web
 
 from app.simulators.nuheat import demo
 from app.simulators.nuheat.api import OpenApi
+from app.simulators.nuheat.hub import NotificationHub
 from app.simulators.nuheat.jwt_signing import SigningKey
 from app.simulators.nuheat.oidc import IdentityApi
 from app.simulators.nuheat.ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimiter
@@ -48,6 +54,8 @@ class Faults:
     delay_seconds: float = 0.0
     clock_offset: float = 0.0
     http_status: int | None = None
+    notify_delay_seconds: float = 0.0  # hub notifications late by this (the real hub: 1-6 s)
+    notify_twice: bool = False  # each hub notification sent twice
 
 
 @dataclass
@@ -77,7 +85,8 @@ class Notification:
 class NuheatSim:
     def __init__(self, *, client_id: str = "sitekit-desktop", client_secret: str | None = None,
                  public_client_id: str = "sitekit-native", redirect_uris: Iterable[str] = (),
-                 rate_limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS, seed: bool = True) -> None:
+                 rate_limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS, seed: bool = True,
+                 hub_ping_interval: float = 15.0) -> None:
         self.client_id = client_id
         self.client_secret = client_secret if client_secret is not None else secrets.token_urlsafe(24)
         self.public_client_id = public_client_id
@@ -96,6 +105,7 @@ class NuheatSim:
             self._seed()
         self.requests: list[ApiRequest] = []
         self.notifications: list[Notification] = []
+        self.hub = NotificationHub(self, ping_interval=hub_ping_interval)
         self.token_requests = self.revocations = self.failed_logins = self.rejected_schedules = 0
         self._identity: _Listener | None = None
         self._api: _Listener | None = None
@@ -118,6 +128,7 @@ class NuheatSim:
         identity_app, api_app = web.Application(), web.Application()
         IdentityApi(self).add_routes(identity_app)
         OpenApi(self).add_routes(api_app)
+        self.hub.add_routes(api_app)
         self._identity = await self._listen(identity_app, host, port)
         try:
             self._api = await self._listen(api_app, host, port + 1 if port else 0)
@@ -139,6 +150,7 @@ class NuheatSim:
         return _Listener(runner, bound)
 
     async def stop(self) -> None:
+        await self.hub.close()
         listeners = [self._api, self._identity]
         self._api = self._identity = None
         for listener in listeners:
@@ -196,7 +208,18 @@ class NuheatSim:
 
     def changed(self, kind: int, item_id: str) -> None:
         stamp = datetime.fromtimestamp(self.now(), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.notifications.append(Notification(kind, item_id, stamp))
+        notification = Notification(kind, item_id, stamp)
+        self.notifications.append(notification)
+        self.hub.publish(self._owner(kind, item_id), notification)
+
+    def _owner(self, kind: int, item_id: str) -> str | None:
+        if kind == 1:
+            return item_id
+        if kind == 4:
+            group = self.groups.get(item_id)
+            return group.owner if group else None
+        thermostat = self.thermostats.get(item_id)
+        return thermostat.owner if thermostat else None
 
     @staticmethod
     def _tz(thermostat: demo.SimThermostat) -> timezone:
