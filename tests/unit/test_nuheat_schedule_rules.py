@@ -21,6 +21,7 @@ from app.vendors.nuheat.schedule_rules import (
     OFF_GRID,
     RETURN,
     SERIAL_MISSING,
+    SHAPE_INVALID,
     SLEEP,
     SLEEP_TOO_LATE,
     TEMPERATURE_RANGE,
@@ -292,6 +293,22 @@ def test_the_week_needs_each_day_once_and_a_serial():
     assert codes(check_schedule({"days": []})) == [SERIAL_MISSING, WEEK_INCOMPLETE]
 
 
+@pytest.mark.parametrize("bad, code", [({"serialNumber": "1", "days": 5}, SHAPE_INVALID),
+                                       ({"serialNumber": "1", "days": "1234567"}, SHAPE_INVALID),
+                                       (None, SERIAL_MISSING), ([], SERIAL_MISSING)])
+def test_a_schedule_of_the_wrong_shape_is_reported_not_raised(bad, code):
+    assert code in codes(check_schedule(bad))
+
+
+def test_events_of_the_wrong_shape_are_reported_not_raised():
+    week = usual_week()
+    week["days"][0]["events"] = {"clock": "06:00"}
+    week["days"][1]["events"] = [None, "x", 7, {"clock": ["06", "00"], "temperature": [1]}]
+    found = check_schedule(week)
+    assert [v.code for v in found if v.weekday == 1][0] == SHAPE_INVALID
+    assert TYPE_INVALID in [v.code for v in found if v.weekday == 2]
+
+
 def test_violation_carries_rule_code_alias_and_is_immutable():
     v = RuleViolation(OFF_GRID, "m", 1, 1, 0, WAKE)
     assert v.rule_code == OFF_GRID
@@ -544,6 +561,34 @@ else:
         sched, group = _mutated(data.draw, mutate)
         assert set(codes(check_schedule(sched))) == {TEMPERATURE_RANGE}
         _assert_reported(sched, TEMPERATURE_RANGE, group)
+
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                    max_size=4),
+        max_leaves=12)
+    event_like = st.fixed_dictionaries({}, optional={
+        "clock": json_values | st.sampled_from(["06:00", "24:00", "00:07"]),
+        "scheduleType": json_values | st.integers(-1, 4), "active": json_values,
+        "temperature": json_values | st.integers(0, 8000)})
+    day_like = st.fixed_dictionaries({}, optional={
+        "weekDay": json_values | st.integers(0, 8), "weekDayGroupNumber": json_values,
+        "events": json_values | st.lists(event_like | json_values, max_size=5)})
+    schedule_like = json_values | st.fixed_dictionaries({}, optional={
+        "serialNumber": json_values, "days": json_values | st.lists(day_like | json_values,
+                                                                    max_size=8)})
+
+    @settings(deadline=None)
+    @given(schedule_like)
+    def test_any_json_gives_violations_never_an_exception(value):
+        found = check_schedule(value)
+        assert all(isinstance(v, RuleViolation) and v.code in rules.RULE_CODES for v in found)
+        assert all(isinstance(v.message, str) and v.message for v in found)
+
+    @settings(deadline=None)
+    @given(day_like | json_values)
+    def test_check_day_takes_any_json_day(value):
+        assert all(v.code in rules.RULE_CODES for v in check_day(value))
 
     @settings(deadline=None)
     @given(valid_templates(), st.data())

@@ -14,7 +14,8 @@ and the shape the API needs before it can apply them: CLOCK_INVALID ("HH:mm", 00
 TYPE_INVALID (scheduleType 0-3), FIELD_INVALID (active true/false, temperature a whole
 number), TEMPERATURE_RANGE (5-70 degC, i.e. 500-7000 hundredths, as the apps allow),
 WEEKDAY_INVALID (1 Monday .. 7 Sunday), WEEKDAY_REPEATED, WEEK_INCOMPLETE (all seven days),
-GROUP_INVALID (weekDayGroupNumber an integer), SERIAL_MISSING.
+GROUP_INVALID (weekDayGroupNumber an integer), SERIAL_MISSING, SHAPE_INVALID (days or
+events not a list). Nothing here raises on malformed input (a schedule file edited by hand).
 
 How the seed's wording is read (the simulator checks the same rules with its own code;
 tests/integration/test_nuheat_rules_agree.py checks that both accept the same schedules):
@@ -70,12 +71,13 @@ WEEKDAY_REPEATED = "weekday_repeated"
 WEEK_INCOMPLETE = "week_incomplete"
 GROUP_INVALID = "group_invalid"
 SERIAL_MISSING = "serial_missing"
+SHAPE_INVALID = "shape_invalid"
 
 RULE_CODES = (
     EVENTS_TOO_CLOSE, EVENTS_OUT_OF_ORDER, OFF_GRID, WAKE_DEACTIVATED, WAKE_MISSING,
     SLEEP_TOO_LATE, TYPE_REPEATED, GROUP_DAYS_DIFFER, CLOCK_INVALID, TYPE_INVALID,
     FIELD_INVALID, TEMPERATURE_RANGE, WEEKDAY_INVALID, WEEKDAY_REPEATED, WEEK_INCOMPLETE,
-    GROUP_INVALID, SERIAL_MISSING,
+    GROUP_INVALID, SERIAL_MISSING, SHAPE_INVALID,
 )
 
 
@@ -168,8 +170,14 @@ def _type_of(event: Any) -> int | None:
     return value if value in EVENT_NAMES else None
 
 
+def _as_list(value: Any) -> list:
+    """A list field as a list; anything else (a file edited by hand) counts as empty, and
+    check_week / check_day report the wrong shape."""
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
 def _day_events(day: Any) -> list:
-    return list(_field(day, "events", "events") or [])
+    return _as_list(_field(day, "events", "events"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -189,6 +197,10 @@ def check_day(day: Any) -> list[RuleViolation]:
 
     def flag(code: str, message: str, index: int | None, kind: int | None) -> None:
         found.append(RuleViolation(code, message, weekday, group, index, kind))
+
+    events = _field(day, "events", "events")
+    if events is not None and not isinstance(events, (list, tuple)):
+        flag(SHAPE_INVALID, f"{name}: 'events' must be a list of events.", None, None)
 
     running: list[tuple[int, int, int]] = []  # (type, position in the day, index) of running events
     seen_types: set[int] = set()
@@ -312,7 +324,10 @@ def check_week(schedule: Any) -> list[RuleViolation]:
     if not isinstance(serial, str) or not serial:
         found.append(RuleViolation(SERIAL_MISSING, "The schedule has no thermostat serial number."))
     seen: set[int] = set()
-    for day in _field(schedule, "days", "days") or []:
+    days = _field(schedule, "days", "days")
+    if days is not None and not isinstance(days, (list, tuple)):
+        found.append(RuleViolation(SHAPE_INVALID, "'days' must be a list of week days."))
+    for day in _as_list(days):
         weekday = _field(day, "weekDay", "week_day")
         group = _field(day, "weekDayGroupNumber", "week_day_group_number")
         if not _is_int(group):
@@ -336,7 +351,7 @@ def check_week(schedule: Any) -> list[RuleViolation]:
 def check_schedule(schedule: Any) -> list[RuleViolation]:
     """All violations in a ScheduleModel (dict or object); an empty list means the API
     should accept it."""
-    days = list(_field(schedule, "days", "days") or [])
+    days = _as_list(_field(schedule, "days", "days"))
     found = check_week(schedule)
     for day in days:
         found.extend(check_day(day))
