@@ -6,6 +6,7 @@ form with its hidden fields, and follows the 302 to SiteKit's loopback receiver 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -240,3 +241,14 @@ async def test_loopback_receiver_fixed_port_and_path(session):
         assert await receiver.wait(1) == {"code": "abc", "state": "s"}
     finally:
         await receiver.stop()
+
+
+async def test_concurrent_callers_near_expiry_share_one_refresh(nuheat_sim, session):
+    now = [time.time()]
+    auth = public_auth(nuheat_sim, session, clock=lambda: now[0])
+    await auth.sign_in(login_filler(nuheat_sim.username, nuheat_sim.password), timeout=10)
+    before = nuheat_sim.token_requests
+    now[0] += 3500
+    nuheat_sim.faults.clock_offset = 3500
+    tokens = await asyncio.gather(*(auth.access_token() for _ in range(8)))
+    assert len(set(tokens)) == 1 and nuheat_sim.token_requests == before + 1

@@ -183,3 +183,13 @@ async def test_burst_of_1000_arrives_within_50_per_second(nuheat_sim, session):
     assert len(arrivals) == 1000 and all(r.allowed for r in nuheat_sim.requests)
     assert max_in_any_window(arrivals, 1.0) <= 50
     assert elapsed < 19 * 1.1 + 2  # 1,000 calls at 50 per second need 19 s after the first burst
+
+
+async def test_calls_failing_together_renew_the_token_once(nuheat_sim, session):
+    client = await signed_in(nuheat_sim, session)
+    serials = nuheat_sim.demo_serials()[:6]
+    nuheat_sim.expire_access_tokens()
+    before = nuheat_sim.token_requests
+    found = await asyncio.gather(*(client.thermostat(s) for s in serials))
+    assert [t.serial_number for t in found] == serials
+    assert nuheat_sim.token_requests == before + 1  # one rotation; a second would have used a dead token

@@ -448,6 +448,13 @@ class NuheatAuth:
                 raise auth_error("Nuheat renewed the sign-in for a different user.", code="subject_changed")
         return self._store(self._tokens_from(body, previous=current))
 
+    async def refresh_if_current(self, access_token: str) -> NuheatTokens:
+        """Refresh because `access_token` was refused, unless someone already replaced it."""
+        async with self._refresh_lock:
+            if self.tokens is not None and self.tokens.access_token != access_token:
+                return self.tokens
+            return await self._refresh_locked()
+
     async def access_token(self) -> str:
         """A valid access token, refreshed first when it is within `refresh_margin` of expiry."""
         tokens = self.tokens

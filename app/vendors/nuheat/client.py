@@ -87,7 +87,7 @@ class NuheatClient:
 
     # ----- transport ----------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, body: Any) -> tuple[int, dict[str, str], Any]:
+    async def _send(self, method: str, path: str, body: Any) -> tuple[int, dict[str, str], Any, str]:
         await self.governor.acquire()
         token = await self.auth.access_token()
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -109,19 +109,21 @@ class NuheatClient:
                 parsed = json.loads(text)
             except ValueError:
                 raise ProtocolError(f"The Nuheat API answered HTTP {status} with broken JSON.") from None
-        return status, answer_headers, parsed
+        return status, answer_headers, parsed, token
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
         refreshed, rate_limited = False, 0
         while True:
-            status, headers, answer = await self._send(method, path, body)
+            status, headers, answer, token = await self._send(method, path, body)
             quota = self.governor.observe(headers)
             if quota is not None and self.on_quota is not None:
                 self.on_quota(quota)
             if status == 401 and not refreshed:
                 # The access token died early (server clock, revocation of the session): renew once.
                 refreshed = True
-                await self.auth.refresh()
+                # Refresh tokens are one-time: when calls fail together, only the first renews;
+                # the others find a newer token already there and just try again.
+                await self.auth.refresh_if_current(token)
                 continue
             if status == 429:
                 retry_after = parse_retry_after(headers.get("Retry-After"))
