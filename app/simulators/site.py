@@ -88,7 +88,7 @@ class DemoSite:
         self.ewelink = sim
         try:
             # a fresh client secret per start, like the eWeLink app credentials
-            nuheat = NuheatSim(client_secret=_random_key())
+            nuheat = NuheatSim(client_secret=_random_key(), live_drift_seconds=self.live_drift_seconds)
             await nuheat.start(host=host, port=port + 4 if port else 0)
             self.nuheat = nuheat
             for index in range(self.ap_device_count):

@@ -658,3 +658,53 @@ async def test_hub_reconnect_and_refusals(session):
         assert body["availableTransports"][0]["transport"] == "WebSockets" and body["connectionId"]
     finally:
         await sim.stop()
+
+
+async def test_tokens_validate_with_joserfc(sim, session):
+    """The client validates with joserfc (the JOSE library Authlib points to): the simulator's
+    tokens must pass it."""
+    jwt = pytest.importorskip("joserfc.jwt")
+    from joserfc.errors import InvalidClaimError
+    from joserfc.jwk import KeySet
+
+    tokens = await sign_in(session, sim)
+    async with session.get(sim.issuer + "/.well-known/openid-configuration/jwks") as reply:
+        key_set = KeySet.import_key_set(await reply.json())
+    token = jwt.decode(tokens["id_token"], key_set, algorithms=["RS256"])
+    jwt.JWTClaimsRegistry(iss={"essential": True, "value": sim.issuer},
+                          aud={"essential": True, "value": sim.public_client_id},
+                          nonce={"essential": True, "value": "n-0S6_WzA2Mj"},
+                          exp={"essential": True}).validate(token.claims)
+    with pytest.raises(InvalidClaimError):
+        jwt.JWTClaimsRegistry(aud={"essential": True, "value": "someone-else"}).validate(token.claims)
+    access = jwt.decode(tokens["access_token"], key_set, algorithms=["RS256"])
+    assert access.header["typ"] == "at+jwt" and "openapi" in access.claims["aud"]
+
+
+async def test_live_drift_changes_thermostats_on_their_own(session):
+    sim = NuheatSim(live_drift_seconds=0.05)
+    await sim.start("127.0.0.1", 0)
+    try:
+        token = (await sign_in(session, sim))["access_token"]
+        ws = await hub_connect(session, sim, token)
+        await ws.send_str(json.dumps({"type": 1, "invocationId": "0", "target": "Subscribe",
+                                      "arguments": [["2"]]}) + RS)
+        assert (await hub_receive(ws))["result"] is None
+        (notification,) = (await hub_receive(ws))["arguments"][0]
+        assert notification["type"] == 2 and notification["id"] in sim.thermostats
+        await ws.close()
+    finally:
+        await sim.stop()
+
+
+def test_drift_once_returns_expired_holds_to_auto():
+    sim = NuheatSim()
+    serial = next(iter(sim.thermostats))
+    thermostat = sim.thermostats[serial]
+    thermostat.scheduleMode, thermostat.setPointTemp = 2, 2600
+    thermostat.holdSetPointDateTime = "2020-01-01T00:00:00Z"
+    before = thermostat.currentTemperature
+    changed = sim.drift_once()
+    assert thermostat.scheduleMode == 1 and thermostat.holdSetPointDateTime is None
+    assert (2, serial) in [(n.type, n.id) for n in sim.notifications]
+    assert changed in sim.thermostats and (changed != serial or thermostat.currentTemperature != before)

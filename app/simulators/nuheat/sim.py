@@ -13,7 +13,9 @@ real clock: token expiry, hold times, "today" of energy logs), `faults.http_stat
 API call answers it, plain text); `expire_access_tokens()`, `expire_refresh_tokens()`,
 `revoke_user_grants(username)` (the user withdrew the app's access),
 `set_migrated_to_v2(serial, True)` (schedule endpoints answer 405),
-`set_rate_limits([RateLimit(...)])`, `change_on_thermostat(serial, **fields)`;
+`set_rate_limits([RateLimit(...)])`, `change_on_thermostat(serial, **fields)`,
+`drift_once()` (what `live_drift_seconds=N` does every N s: a floor warms or cools, holds
+that ran out return to Auto; each change notified);
 observations: `requests` (every authorised API call: time, user, client, method, path,
 allowed), `token_requests`, `revocations`, `failed_logins`, `rejected_schedules`.
 
@@ -29,6 +31,7 @@ The access log is off: query strings and forms carry codes and tokens.
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -86,7 +89,7 @@ class NuheatSim:
     def __init__(self, *, client_id: str = "sitekit-desktop", client_secret: str | None = None,
                  public_client_id: str = "sitekit-native", redirect_uris: Iterable[str] = (),
                  rate_limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS, seed: bool = True,
-                 hub_ping_interval: float = 15.0) -> None:
+                 hub_ping_interval: float = 15.0, live_drift_seconds: float | None = None) -> None:
         self.client_id = client_id
         self.client_secret = client_secret if client_secret is not None else secrets.token_urlsafe(24)
         self.public_client_id = public_client_id
@@ -106,6 +109,9 @@ class NuheatSim:
         self.requests: list[ApiRequest] = []
         self.notifications: list[Notification] = []
         self.hub = NotificationHub(self, ping_interval=hub_ping_interval)
+        self.live_drift_seconds = live_drift_seconds
+        self._drift_task: asyncio.Task | None = None
+        self._drift_rng = random.Random(4)
         self.token_requests = self.revocations = self.failed_logins = self.rejected_schedules = 0
         self._identity: _Listener | None = None
         self._api: _Listener | None = None
@@ -135,6 +141,8 @@ class NuheatSim:
         except BaseException:
             await self.stop()
             raise
+        if self.live_drift_seconds:
+            self._drift_task = asyncio.create_task(self._drift_forever(self.live_drift_seconds))
 
     @staticmethod
     async def _listen(app: web.Application, host: str, port: int) -> _Listener:
@@ -150,6 +158,10 @@ class NuheatSim:
         return _Listener(runner, bound)
 
     async def stop(self) -> None:
+        task, self._drift_task = self._drift_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.hub.close()
         listeners = [self._api, self._identity]
         self._api = self._identity = None
@@ -295,6 +307,29 @@ class NuheatSim:
             setattr(thermostat, name, value)
         self.settle(thermostat)
         self.changed(2, serial)
+
+    def drift_once(self) -> str | None:
+        """One thermostat's floor warms (heating) or cools a little, as it would on its own;
+        holds that ran out return to Auto. Returns the serial that changed (and was notified)."""
+        for thermostat in self.thermostats.values():
+            mode = thermostat.scheduleMode
+            self.settle(thermostat)
+            if thermostat.scheduleMode != mode:
+                self.changed(2, thermostat.serialNumber)
+        online = [t for t in self.thermostats.values() if t.online]
+        if not online:
+            return None
+        thermostat = self._drift_rng.choice(online)
+        step = self._drift_rng.choice((5, 10, 15, 20))
+        thermostat.currentTemperature += step if thermostat.isHeating else -step
+        self.settle(thermostat)
+        self.changed(2, thermostat.serialNumber)
+        return thermostat.serialNumber
+
+    async def _drift_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.drift_once()
 
     def thermostat(self, serial: str) -> demo.SimThermostat:
         thermostat = self.thermostats[serial]
