@@ -190,3 +190,17 @@ def test_an_accepted_schedule_reads_back_and_still_passes(nuheat):
     stored = nuheat.run(read_back())
     assert check_schedule(stored) == []
     assert [e["clock"] for e in stored["days"][0]["events"]] == ["06:00", "00:30"]
+
+
+def test_the_checks_agree_on_many_more_schedules_and_on_any_json():
+    """The same comparison without HTTP, so it can afford many more examples, plus JSON of
+    any shape (a hand-edited file): both refuse it or both accept it, neither raises."""
+    from tests.unit.test_nuheat_schedule_rules import schedule_like
+
+    @settings(max_examples=800, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(schedules("12345678") | schedule_like)
+    def agree(value):
+        assert (not sim_package.check_schedule(value)) == (not check_schedule(value)), value
+
+    agree()
