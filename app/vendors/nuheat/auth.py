@@ -27,7 +27,7 @@ import inspect
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote_plus, urlencode
 
@@ -130,11 +130,6 @@ class AuthorizationRequest:
     state: str
     nonce: str
     pkce: Pkce
-
-
-@dataclass
-class RedirectResult:
-    params: dict[str, str] = field(default_factory=dict)
 
 
 def auth_error(reason: str, *, code: str = "auth", vendor_message: str = "", hint: str = SIGN_IN_AGAIN) -> AuthError:
@@ -438,6 +433,7 @@ class NuheatAuth:
         try:
             body = await self._token_call(form, refreshing=True)
         except AuthError as error:
+            log.info("Nuheat refused to renew the sign-in (%s)", error.code)  # never the token itself
             if error.code == "invalid_grant":
                 self._store(None)  # the stored pair is dead: forget it, the user must sign in again
             raise
