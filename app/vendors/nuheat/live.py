@@ -1,0 +1,520 @@
+"""Nuheat live changes: SignalR change notifications, turned into `Event`s.
+
+The hub (`{api}/notificationsHost`) speaks SignalR's JSON hub protocol over a websocket:
+every frame is JSON + the record separator 0x1e; handshake `{"protocol":"json","version":1}`
+-> `{}`; we invoke `Subscribe` with the type ids as *strings* ("1" account, "2" thermostat,
+"3" schedule, "4" group); the server invokes `Notify` with `[{type, id, timeStamp}]`
+(sometimes a single object instead of a list), pings (type 6) and may close (type 7).
+
+Why a small client of our own rather than a SignalR library (see protocol-notes): Nuheat's
+negotiate-then-connect-by-id got 404 on the real backend, so we must connect straight over
+WebSockets with the token on the URL; `pysignalr` does not expose `skip_negotiation` on its
+client and applies its (synchronous) `access_token_factory` only after the socket opened,
+and `signalrcore` runs its own threads beside our asyncio loop. The part of the protocol we
+need is a handful of frame shapes, which is also what the one live-verified Python client
+(`nuheat-ha`) does with aiohttp.
+
+Notifications arrive 1-6 s late, sometimes twice, sometimes out of order. For each (type, id)
+we keep the newest timeStamp seen, drop older ones and repeats of it, and coalesce a burst
+within `debounce` seconds into one re-read of the object (the `refresh` callback), then one
+Event. The hub binds the token at connect time, so we reconnect a little before the access
+token expires; after a drop we reconnect with backoff. After a reconnect the "connection"
+event says `resync: True`: changes made while we were away were not notified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+import aiohttp
+
+from app.core.errors import AuthError, NetworkError, ProtocolError, SiteKitError
+from app.core.events import Event
+
+log = logging.getLogger(__name__)
+
+EVENT_VENDOR = "nuheat"
+HUB_PATH = "/notificationsHost"
+RS = "\x1e"
+INVOCATION, COMPLETION, PING, CLOSE = 1, 3, 6, 7
+HANDSHAKE = {"protocol": "json", "version": 1}
+ALL_TYPES = (1, 2, 3, 4)
+KINDS = {1: "account", 2: "thermostat", 3: "schedule", 4: "group"}
+# SignalR's defaults: the server pings every 15 s and drops a client silent for 30 s.
+PING_INTERVAL = 15.0
+SILENCE_TIMEOUT = 30.0
+
+STATUSES = ("stopped", "connecting", "online", "reconnecting", "signed_out")
+
+Refresh = Callable[[int, str], Awaitable[Any]]
+
+
+# ----- protocol framing (pure) ---------------------------------------------------------------
+
+def encode(message: dict[str, Any]) -> str:
+    """One hub-protocol frame: compact JSON followed by the record separator."""
+    return json.dumps(message, separators=(",", ":")) + RS
+
+
+class FrameReader:
+    """Splits websocket text into hub messages; a message may span websocket frames and one
+    websocket frame may carry several messages."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def feed(self, text: str) -> list[dict[str, Any]]:
+        self._buffer += text
+        *records, self._buffer = self._buffer.split(RS)
+        messages = []
+        for record in records:
+            if not record.strip():
+                continue
+            try:
+                value = json.loads(record)
+            except ValueError:
+                raise ProtocolError("The Nuheat hub sent a frame that is not JSON.",
+                                    hint="SiteKit reconnects by itself.") from None
+            if isinstance(value, dict):
+                messages.append(value)
+        return messages
+
+
+@dataclass(frozen=True)
+class Notification:
+    type: int
+    id: str
+    timeStamp: str | None
+
+
+def parse_notify(message: dict[str, Any]) -> list[Notification]:
+    """The notifications in a `Notify` invocation; `arguments[0]` is a list or one object."""
+    arguments = message.get("arguments") or []
+    if not arguments:
+        return []
+    first = arguments[0]
+    items = first if isinstance(first, list) else [first]
+    found = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind, item_id = item.get("type"), item.get("id")
+        with contextlib.suppress(TypeError, ValueError):
+            kind = int(kind)
+        if not isinstance(kind, int) or isinstance(kind, bool) or item_id in (None, ""):
+            continue
+        stamp = item.get("timeStamp")
+        found.append(Notification(kind, str(item_id), str(stamp) if stamp is not None else None))
+    return found
+
+
+def parse_timestamp(text: str | None) -> float | None:
+    """Seconds since the epoch, or None when absent or unreadable (then never 'older')."""
+    if not text:
+        return None
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:  # the hub writes UTC
+        from datetime import timezone
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+class Debouncer:
+    """Decides which notifications are worth a re-read: per (type, id) the newest timeStamp
+    wins; an older one is stale, the same one again within `duplicate_window` is a repeat."""
+
+    def __init__(self, duplicate_window: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.duplicate_window = duplicate_window
+        self.clock = clock
+        self._latest: dict[tuple[int, str], tuple[float | None, float]] = {}
+
+    def accept(self, notification: Notification) -> bool:
+        key = (notification.type, notification.id)
+        stamp = parse_timestamp(notification.timeStamp)
+        now = self.clock()
+        previous = self._latest.get(key)
+        if previous is not None and stamp is not None and previous[0] is not None:
+            if stamp < previous[0]:
+                return False
+            if stamp == previous[0] and now - previous[1] < self.duplicate_window:
+                return False
+        self._latest[key] = (stamp, now)
+        return True
+
+
+# ----- the live channel ----------------------------------------------------------------------
+
+class _Unauthorized(Exception):
+    pass
+
+
+class NuheatLive:
+    def __init__(self, session: aiohttp.ClientSession, *, api: str,
+                 access_token: Callable[[], Awaitable[str]],
+                 token_expires_at: Callable[[], float | None] = lambda: None,
+                 renew: Callable[[], Awaitable[Any]] | None = None,
+                 refresh: Refresh | None = None,
+                 types: tuple[int, ...] = ALL_TYPES, hub_path: str = HUB_PATH,
+                 backoff: tuple[float, ...] = (0, 2, 5, 15, 60, 300),
+                 debounce: float = 1.0, duplicate_window: float = 30.0,
+                 renew_margin: float = 60.0, ping_interval: float = PING_INTERVAL,
+                 silence_timeout: float = SILENCE_TIMEOUT, handshake_timeout: float = 10.0,
+                 stable_after: float = 60.0, min_session: float = 5.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.session = session
+        self.url = api.rstrip("/") + hub_path
+        self._access_token = access_token
+        self._token_expires_at = token_expires_at
+        self._renew = renew
+        self._refresh = refresh
+        self.types = tuple(types)
+        self.backoff = tuple(backoff) or (0,)
+        self.debounce = debounce
+        self.renew_margin = renew_margin
+        self.ping_interval = ping_interval
+        self.silence_timeout = silence_timeout
+        self.handshake_timeout = handshake_timeout
+        self.stable_after = stable_after
+        self.min_session = min_session
+        self.clock = clock
+        self.debouncer = Debouncer(duplicate_window)
+
+        self.status = "stopped"
+        self.last_error: SiteKitError | None = None
+        self.connections = 0  # successful subscriptions, for diagnostics
+        self.refreshes = 0  # objects re-read after a notification
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._task: asyncio.Task | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._pending: dict[tuple[int, str], asyncio.Task] = {}
+        self._latest_stamp: dict[tuple[int, str], str | None] = {}
+        self._changed = asyncio.Event()
+        self._invocation = 0
+
+    @classmethod
+    def from_auth(cls, session: aiohttp.ClientSession, auth: Any, *, api: str,
+                  refresh: Refresh | None = None, **options: Any) -> NuheatLive:
+        """Wired to a NuheatAuth: its access token, its expiry, its refresh."""
+        options.setdefault("renew_margin", auth.refresh_margin / 2)
+        return cls(session, api=api, access_token=auth.access_token,
+                   token_expires_at=lambda: auth.tokens.expires_at if auth.tokens else None,
+                   renew=auth.refresh, refresh=refresh, clock=auth.clock, **options)
+
+    # -- public -------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event from now on, as an async iterator (ends when the caller stops)."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        unsubscribe = self.subscribe(queue.put_nowait)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            unsubscribe()
+
+    async def start(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        self.last_error = None
+        self._set_status("connecting", "Connecting to Nuheat live changes…")
+        self._task = asyncio.create_task(self._run(), name="nuheat-live")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close_socket()
+        pending, self._pending = self._pending, {}
+        for waiting in pending.values():
+            waiting.cancel()
+        for waiting in pending.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await waiting
+        if self.status not in ("stopped", "signed_out"):
+            self._set_status("stopped", "Live changes stopped.")
+
+    async def wait_online(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.status != "online":
+            if self.status in ("stopped", "signed_out"):
+                raise self.last_error or NetworkError("Nuheat live changes are not running.",
+                                                      hint="Start them first.")
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise NetworkError(f"Could not connect to Nuheat live changes within {timeout:g} s.",
+                                   hint=self.last_error.user_text() if self.last_error else
+                                   "Check the internet connection.")
+            self._changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def drop(self) -> None:
+        """Close the current socket (tests, or the user's "reconnect now")."""
+        await self._close_socket()
+
+    # -- connection loop -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        failures = 0
+        renewed = False
+        while True:
+            up_since: float | None = None
+            try:
+                up_since = await self._connect_and_serve()
+                renewed = False
+            except _Unauthorized:
+                if renewed or self._renew is None:
+                    self._sign_out(None)
+                    return
+                renewed = True
+                try:
+                    await self._renew()
+                except AuthError as exc:
+                    self._sign_out(exc)
+                    return
+                except SiteKitError as exc:
+                    renewed = False
+                    self.last_error = exc
+                else:
+                    continue
+            except AuthError as exc:
+                self._sign_out(exc)
+                return
+            except SiteKitError as exc:
+                self.last_error = exc
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                self.last_error = NetworkError(
+                    f"The Nuheat live connection failed ({type(exc).__name__}).",
+                    hint="Check the internet connection; SiteKit keeps retrying.")
+            except Exception as exc:  # a bug of ours must not end live changes for good
+                log.exception("Nuheat live: unexpected failure; reconnecting")
+                self.last_error = ProtocolError(
+                    f"Nuheat live changes hit an unexpected problem ({type(exc).__name__}).",
+                    hint="SiteKit keeps retrying.")
+            finally:
+                await self._close_socket()
+
+            if isinstance(self.last_error, _TokenRenewal):
+                failures = 0
+                self._set_status("reconnecting", "Renewing the live connection's sign-in.")
+                if self._renew is not None:
+                    try:
+                        await self._renew()
+                    except AuthError as exc:
+                        self._sign_out(exc)
+                        return
+                    except SiteKitError as exc:
+                        self.last_error = exc
+                continue
+            if up_since is not None and time.monotonic() - up_since >= self.stable_after:
+                failures = 0
+            delay = self.backoff[min(failures, len(self.backoff) - 1)]
+            failures += 1
+            reason = self.last_error.message if self.last_error else "connection closed"
+            self._set_status("reconnecting", f"Connection lost ({reason}); retrying in {delay:g} s.")
+            await asyncio.sleep(delay)
+
+    async def _connect_and_serve(self) -> float:
+        token = await self._access_token()
+        try:
+            ws = await self.session.ws_connect(self.url, params={"access_token": token},
+                                               headers={"Authorization": f"Bearer {token}"},
+                                               autoping=True, heartbeat=None)
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status == 401:
+                raise _Unauthorized() from None
+            raise NetworkError(f"The Nuheat hub refused the connection (HTTP {exc.status}).",
+                               hint="SiteKit keeps retrying.") from None
+        self._ws = ws
+        reader = FrameReader()
+        await ws.send_str(encode(HANDSHAKE))
+        leftover = await self._handshake(ws, reader)
+        self._invocation += 1
+        subscribe_id = str(self._invocation)
+        await ws.send_str(encode({"type": INVOCATION, "invocationId": subscribe_id,
+                                  "target": "Subscribe", "arguments": [[str(t) for t in self.types]]}))
+        up_since = time.monotonic()
+        self.last_error = None
+        renew_timer = asyncio.create_task(self._renew_timer(ws), name="nuheat-live-renew")
+        pinger = asyncio.create_task(self._pinger(ws), name="nuheat-live-ping")
+        try:
+            for message in leftover:
+                self._handle(message, subscribe_id)
+            await self._read(ws, reader, subscribe_id)
+        finally:
+            for task in (renew_timer, pinger):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.last_error is None:
+            self.last_error = NetworkError(f"The Nuheat hub closed the connection (code {ws.close_code}).",
+                                           hint="SiteKit reconnects by itself.")
+        return up_since
+
+    async def _handshake(self, ws: aiohttp.ClientWebSocketResponse,
+                         reader: FrameReader) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.handshake_timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise asyncio.TimeoutError()
+            msg = await ws.receive(timeout=remaining)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                raise NetworkError("The Nuheat hub closed the connection during the handshake.",
+                                   hint="SiteKit retries by itself.")
+            messages = reader.feed(msg.data)
+            if not messages:
+                continue
+            reply, rest = messages[0], messages[1:]
+            if reply.get("error"):
+                raise ProtocolError(f"The Nuheat hub refused the handshake: {reply['error']}",
+                                    hint="SiteKit retries by itself.")
+            return rest
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, reader: FrameReader, subscribe_id: str) -> None:
+        while not ws.closed:
+            try:
+                msg = await ws.receive(timeout=self.silence_timeout)
+            except asyncio.TimeoutError:
+                self.last_error = NetworkError("The Nuheat live connection went silent.",
+                                               hint="SiteKit reconnects by itself.")
+                return
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+                            aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            for message in reader.feed(msg.data):
+                if not self._handle(message, subscribe_id):
+                    return
+
+    def _handle(self, message: dict[str, Any], subscribe_id: str) -> bool:
+        """False when the server closes the connection."""
+        kind = message.get("type")
+        if kind == INVOCATION and message.get("target") == "Notify":
+            for notification in parse_notify(message):
+                self._notified(notification)
+        elif kind == COMPLETION and message.get("invocationId") == subscribe_id:
+            if message.get("error"):
+                raise ProtocolError(f"The Nuheat hub refused the subscription: {message['error']}",
+                                    hint="SiteKit retries by itself.")
+            self.connections += 1
+            self._set_status("online", "Receiving Nuheat live changes.", resync=self.connections > 1)
+        elif kind == CLOSE:
+            error = message.get("error")
+            self.last_error = NetworkError(
+                f"The Nuheat hub closed the connection{': ' + error if error else ''}.",
+                hint="SiteKit reconnects by itself.")
+            return False
+        return True  # pings and anything else need no answer
+
+    async def _pinger(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        while not ws.closed:
+            await asyncio.sleep(self.ping_interval)
+            with contextlib.suppress(aiohttp.ClientError, ConnectionError, RuntimeError):
+                await ws.send_str(encode({"type": PING}))
+
+    async def _renew_timer(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        expires_at = self._token_expires_at()
+        if expires_at is None:
+            return
+        # Never sooner than `min_session`: a token that stays short-lived must not spin.
+        await asyncio.sleep(max(expires_at - self.renew_margin - self.clock(), self.min_session))
+        self.last_error = _TokenRenewal("The live connection's access token is about to expire.")
+        await ws.close()
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def _notified(self, notification: Notification) -> None:
+        if not self.debouncer.accept(notification):
+            log.debug("Nuheat live: dropped a repeated or stale notification for %s %s",
+                      notification.type, notification.id)
+            return
+        key = (notification.type, notification.id)
+        self._latest_stamp[key] = notification.timeStamp
+        if key in self._pending:
+            return  # coalesced into the re-read already waiting
+        task = asyncio.get_running_loop().create_task(self._settle(key))
+        self._pending[key] = task
+
+    async def _settle(self, key: tuple[int, str]) -> None:
+        kind, item_id = key
+        try:
+            await asyncio.sleep(self.debounce)
+            self._pending.pop(key, None)
+            payload: dict[str, Any] = {"type": kind, "timeStamp": self._latest_stamp.get(key)}
+            if self._refresh is not None:
+                try:
+                    current = await self._refresh(kind, item_id)
+                    self.refreshes += 1
+                except SiteKitError as exc:
+                    payload["error"] = exc.message
+                else:
+                    if current is not None:
+                        payload["object"] = current
+            self._emit(Event(EVENT_VENDOR, item_id, KINDS.get(kind, f"type{kind}"),
+                             payload))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Nuheat live: could not handle a notification")
+        finally:
+            if self._pending.get(key) is asyncio.current_task():
+                del self._pending[key]
+
+    # -- status and events ------------------------------------------------------------------
+
+    def _sign_out(self, cause: AuthError | None) -> None:
+        self.last_error = cause or AuthError(EVENT_VENDOR, 401, "Unauthorized",
+                                             message="Nuheat no longer accepts this sign-in for live changes.",
+                                             hint="Sign in to Nuheat again.")
+        log.warning("Nuheat live: sign-in refused; not reconnecting")
+        self._set_status("signed_out", self.last_error.message)
+
+    def _set_status(self, status: str, message: str, **extra: Any) -> None:
+        self.status = status
+        self._changed.set()
+        self._emit(Event(EVENT_VENDOR, "", "connection", {"status": status, "message": message, **extra}))
+
+    def _emit(self, event: Event) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a subscriber's bug must not stop live changes
+                log.exception("Nuheat live: a subscriber failed on %s", event.kind)
+
+    async def _close_socket(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 2.0)
+
+
+class _TokenRenewal(NetworkError):
+    """Not a failure: we closed the socket to reconnect with a fresh access token."""
