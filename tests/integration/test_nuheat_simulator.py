@@ -708,3 +708,12 @@ def test_drift_once_returns_expired_holds_to_auto():
     assert thermostat.scheduleMode == 1 and thermostat.holdSetPointDateTime is None
     assert (2, serial) in [(n.type, n.id) for n in sim.notifications]
     assert changed in sim.thermostats and (changed != serial or thermostat.currentTemperature != before)
+
+
+async def test_hub_closes_a_connection_whose_token_expired(sim, session, token):
+    ws = await hub_connect(session, sim, token)
+    sim.expire_access_tokens()
+    message = await hub_receive(ws)
+    assert message["type"] == 7 and message["allowReconnect"] is True and "expired" in message["error"]
+    while not ws.closed:
+        await ws.receive(timeout=2)

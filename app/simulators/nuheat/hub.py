@@ -11,7 +11,8 @@ type ids as strings ("1" account, "2" thermostat, "3" schedule, "4" group) and c
 with `{"type":3,"invocationId":…,"result":null}`; a subscription counts per call, so an
 Unsubscribe undoes one Subscribe. The server sends `Notify` with a list of
 `{type, id, timeStamp}` for the connection's own objects only, pings (type 6) every
-`ping_interval` seconds, answers a close (type 7) by closing.
+`ping_interval` seconds, answers a close (type 7) by closing, and closes a connection
+(type 7 with an error, allowReconnect) once the token it connected with has expired.
 
 Faults (sim.faults): `notify_delay_seconds` (the real hub is 1–6 s late),
 `notify_twice` (send each notification twice, as the real one sometimes does).
@@ -38,12 +39,14 @@ RS = "\x1e"
 HUB_PATHS = ("/notificationsHost", "/v1/changenotifications")
 INVOCATION, COMPLETION, PING, CLOSE = 1, 3, 6, 7
 NOTIFICATION_TYPES = {"1", "2", "3", "4"}
+EXPIRY_CHECK_SECONDS = 0.25
 
 
 @dataclass(eq=False)
 class HubConnection:
     ws: web.WebSocketResponse
     user_id: str
+    grant: Any = None  # the access token's grant, bound at connect time
     subscriptions: Counter = field(default_factory=Counter)
 
     def wants(self, kind: int) -> bool:
@@ -82,7 +85,7 @@ class NotificationHub:
             return web.Response(status=401)
         ws = web.WebSocketResponse(heartbeat=None)
         await ws.prepare(request)
-        connection = HubConnection(ws, grant.user_id)
+        connection = HubConnection(ws, grant.user_id, grant)
         pinger: asyncio.Task | None = None
         try:
             if not await self._handshake(connection):
@@ -162,10 +165,21 @@ class NotificationHub:
         return True
 
     async def _ping(self, connection: HubConnection) -> None:
+        """Ping every ping_interval; close (type 7, reconnect allowed) once the token the
+        connection was opened with has expired: the hub binds the token at connect time."""
+        loop = asyncio.get_running_loop()
+        next_ping = loop.time() + self.ping_interval
         try:
             while not connection.ws.closed:
-                await asyncio.sleep(self.ping_interval)
-                await connection.send({"type": PING})
+                await asyncio.sleep(min(EXPIRY_CHECK_SECONDS, max(0.0, next_ping - loop.time())))
+                if connection.grant.expires_at <= self.sim.now():
+                    await connection.send({"type": CLOSE, "error": "Unauthorized: the access token has expired.",
+                                           "allowReconnect": True})
+                    await connection.ws.close()
+                    return
+                if loop.time() >= next_ping:
+                    await connection.send({"type": PING})
+                    next_ping = loop.time() + self.ping_interval
         except (ConnectionError, RuntimeError):
             pass
 
