@@ -176,3 +176,18 @@ async def test_a_refused_token_signs_out_instead_of_retrying(sim, session):
         assert sim.hub.handshakes == 0
     finally:
         await channel.stop()
+
+
+async def test_events_as_an_async_iterator(sim, live):
+    serial = _serial(sim)
+
+    async def first_change() -> Event:
+        async for event in live.events():
+            if event.kind == "thermostat":
+                return event
+
+    waiting = asyncio.create_task(first_change())
+    await asyncio.sleep(0)  # let the iterator subscribe
+    sim.change_on_thermostat(serial, name="Iterated")
+    event = await asyncio.wait_for(waiting, 4)
+    assert event.device == serial and event.payload["object"]["name"] == "Iterated"

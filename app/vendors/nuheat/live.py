@@ -8,7 +8,7 @@ every frame is JSON + the record separator 0x1e; handshake `{"protocol":"json","
 
 Why a small client of our own rather than a SignalR library (see protocol-notes): Nuheat's
 negotiate-then-connect-by-id got 404 on the real backend, so we must connect straight over
-WebSockets with the token on the URL; `pysignalr` does not expose `skip_negotiation` on its
+WebSockets with the token already on the upgrade request; `pysignalr` does not expose `skip_negotiation` on its
 client and applies its (synchronous) `access_token_factory` only after the socket opened,
 and `signalrcore` runs its own threads beside our asyncio loop. The part of the protocol we
 need is a handful of frame shapes, which is also what the one live-verified Python client
@@ -342,8 +342,9 @@ class NuheatLive:
     async def _connect_and_serve(self) -> float:
         token = await self._access_token()
         try:
-            ws = await self.session.ws_connect(self.url, params={"access_token": token},
-                                               headers={"Authorization": f"Bearer {token}"},
+            # The header rather than `?access_token=` (which the hub also takes): a URL ends
+            # up in proxies' and error messages' text, a header does not.
+            ws = await self.session.ws_connect(self.url, headers={"Authorization": f"Bearer {token}"},
                                                autoping=True, heartbeat=None)
         except aiohttp.WSServerHandshakeError as exc:
             if exc.status == 401:
