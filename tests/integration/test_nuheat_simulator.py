@@ -3,6 +3,7 @@ by HTTP, no browser), tokens, and the OpenAPI v1 with its rules, limits and faul
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
@@ -610,9 +611,12 @@ async def test_hub_notifies_subscribed_changes(sim, session, token):
                                   "arguments": [["2"]]}) + RS)
     assert await hub_receive(ws) == {"type": 3, "invocationId": "1", "result": None}
     sim.faults.notify_twice = True
+    sim.faults.notify_delay_seconds = 0.2  # the real hub is late
     sim.change_on_thermostat(serial, currentTemperature=1950)  # type 2: unsubscribed now
     _, schedule, _ = await api(session, sim, "GET", f"/api/v1/Schedule/{serial}", token)
     assert (await api(session, sim, "PUT", "/api/v1/Schedule", token, json=schedule))[0] == 204
+    with pytest.raises(asyncio.TimeoutError):
+        await hub_receive(ws, timeout=0.1)
     first, second = await hub_receive(ws), await hub_receive(ws)
     assert first == second and first["arguments"][0][0]["type"] == 3
     await ws.send_str(json.dumps({"type": 7}) + RS)

@@ -34,6 +34,7 @@ import asyncio
 import random
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -50,6 +51,7 @@ from app.simulators.nuheat.schedule_checks import clock_minutes, effective_minut
 from app.simulators.nuheat.state import Grant, IdentityState, SimClient
 
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+HISTORY = 100_000  # API requests and notifications kept for tests to inspect
 
 
 @dataclass
@@ -106,8 +108,9 @@ class NuheatSim:
         self.username, self.password = demo.DEMO_USERNAME, demo.DEMO_PASSWORD
         if seed:
             self._seed()
-        self.requests: list[ApiRequest] = []
-        self.notifications: list[Notification] = []
+        # bounded: a demo site serves a GUI for hours
+        self.requests: deque[ApiRequest] = deque(maxlen=HISTORY)
+        self.notifications: deque[Notification] = deque(maxlen=HISTORY)
         self.hub = NotificationHub(self, ping_interval=hub_ping_interval)
         self.live_drift_seconds = live_drift_seconds
         self._drift_task: asyncio.Task | None = None
