@@ -191,3 +191,16 @@ async def test_events_as_an_async_iterator(sim, live):
     sim.change_on_thermostat(serial, name="Iterated")
     event = await asyncio.wait_for(waiting, 4)
     assert event.device == serial and event.payload["object"]["name"] == "Iterated"
+
+
+async def test_a_token_the_hub_no_longer_accepts_is_renewed_and_the_channel_comes_back(sim, auth, live):
+    first_token = auth.tokens.access_token
+    sim.expire_access_tokens()  # the hub closes (type 7), the next connect gets 401
+    await live.recorder.wait_for(lambda e: e.kind == "connection" and e.payload.get("resync"))
+    assert live.status == "online" and auth.tokens.access_token != first_token
+    closed = [e for e in live.recorder.events if e.kind == "connection" and e.payload["status"] == "reconnecting"]
+    assert closed and "expired" in closed[0].payload["message"]
+    serial = _serial(sim)
+    sim.change_on_thermostat(serial, name="With a new token")
+    event = await live.recorder.wait_for(lambda e: e.kind == "thermostat" and e.device == serial)
+    assert event.payload["object"]["name"] == "With a new token"
