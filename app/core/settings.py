@@ -32,6 +32,15 @@ class EwelinkSettings:
 
 
 @dataclass
+class NuheatSettings:
+    # The client secret (a confidential client) lives in the secret store, not here.
+    issuer: str = "https://identity.nam.mynuheat.com"
+    api: str = "https://api.nam.mynuheat.com"
+    client_id: str = ""
+    redirect_port: int = 0  # 0: any free loopback port; set one if the client registration needs it
+
+
+@dataclass
 class HttpSettings:
     timeout_seconds: float = 15.0
     ca_bundle: str = ""  # a PEM file for sites behind a TLS-inspecting proxy
@@ -41,6 +50,7 @@ class HttpSettings:
 class Settings:
     ewelink: EwelinkSettings = field(default_factory=EwelinkSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    nuheat: NuheatSettings = field(default_factory=NuheatSettings)
     temperature_unit: str = "C"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -58,13 +68,15 @@ class Settings:
         raw = dict(raw)
         ewelink = _build(EwelinkSettings, raw.pop("ewelink", {}))
         http = _build(HttpSettings, raw.pop("http", {}))
+        nuheat = _build(NuheatSettings, raw.pop("nuheat", {}))
         unit = str(raw.pop("temperature_unit", "C"))
-        return cls(ewelink=ewelink, http=http, temperature_unit=unit, extra=raw)
+        return cls(ewelink=ewelink, http=http, nuheat=nuheat, temperature_unit=unit, extra=raw)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.extra)
         data["ewelink"] = asdict(self.ewelink)
         data["http"] = asdict(self.http)
+        data["nuheat"] = asdict(self.nuheat)
         data["temperature_unit"] = self.temperature_unit
         return data
 

@@ -20,6 +20,7 @@ from app.core.secrets import SecretStore
 from app.core.settings import Settings
 
 APPSECRET_KEY = "ewelink/appsecret"
+NUHEAT_CLIENT_SECRET_KEY = "nuheat/client_secret"
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,39 @@ class EwelinkEndpoints:
 
 
 @dataclass(frozen=True)
+class NuheatEndpoints:
+    issuer: str
+    api: str
+    client_id: str
+    client_secret: str = ""
+    redirect_port: int = 0
+    # a simulated site publishes its demo account: signing in fills its login form
+    demo_username: str = ""
+    demo_password: str = ""
+
+    @property
+    def demo_credentials(self) -> tuple[str, str] | None:
+        if self.demo_username and self.demo_password:
+            return self.demo_username, self.demo_password
+        return None
+
+    @classmethod
+    def from_description(cls, raw: Any) -> "NuheatEndpoints | None":
+        if not isinstance(raw, dict) or not raw.get("issuer") or not raw.get("api"):
+            return None
+        return cls(issuer=str(raw["issuer"]), api=str(raw["api"]), client_id=str(raw.get("client_id") or ""),
+                   client_secret=str(raw.get("client_secret") or ""),
+                   demo_username=str(raw.get("username") or ""), demo_password=str(raw.get("password") or ""))
+
+
+@dataclass(frozen=True)
 class SiteProfile:
     key: str  # namespaces stored tokens: "real", "demo", "site-<hash>"
     label: str  # shown in the status bar and the CLI
     ewelink: EwelinkEndpoints
     demo_credentials: tuple[str, str, str] | None = None  # (region, account, password)
     remember_tokens: bool = True  # the demo site forgets everything when it stops
+    nuheat: NuheatEndpoints | None = None
 
     @property
     def is_simulated(self) -> bool:
@@ -64,7 +92,8 @@ class SiteProfile:
             raise ConfigError(f"The site description has no usable eWeLink part ({exc}).",
                               hint="Use the JSON line that `sitekit sim` printed.") from None
         return cls(key=key, label=label, ewelink=endpoints, demo_credentials=creds,
-                   remember_tokens=remember_tokens)
+                   remember_tokens=remember_tokens,
+                   nuheat=NuheatEndpoints.from_description(description.get("nuheat")))
 
     @classmethod
     def from_file(cls, path: Path) -> "SiteProfile":
@@ -89,4 +118,8 @@ class SiteProfile:
         endpoints = EwelinkEndpoints(region=ew.region, appid=ew.appid,
                                      appsecret=secrets.get(APPSECRET_KEY) or "",
                                      regions=dict(ew.api_overrides))
-        return cls(key="real", label="eWeLink cloud", ewelink=endpoints)
+        nh = settings.nuheat
+        nuheat = NuheatEndpoints(issuer=nh.issuer, api=nh.api, client_id=nh.client_id,
+                                 client_secret=secrets.get(NUHEAT_CLIENT_SECRET_KEY) or "",
+                                 redirect_port=nh.redirect_port)
+        return cls(key="real", label="eWeLink cloud", ewelink=endpoints, nuheat=nuheat)

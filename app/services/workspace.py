@@ -22,6 +22,7 @@ from app.services.accounts import EwelinkAccount
 from app.services.feed import Feed
 from app.services.inventory import Inventory
 from app.services.lan import LanPresence
+from app.services.nuheat import NuheatAccount
 from app.services.site import SiteProfile
 from app.vendors.ewelink.live import EwelinkLive
 
@@ -45,6 +46,7 @@ class Workspace:
         self._store = store
         self.feed = Feed(store)
         self.ewelink = EwelinkAccount(profile, settings, secrets, self.session, self.clock)
+        self.nuheat = NuheatAccount(profile, settings, secrets, self.session)
         directory = None
         if demo_site is not None and not getattr(demo_site, "device_mdns", True):
             directory = demo_site.lan_directory  # no multicast on plain loopback
@@ -79,6 +81,7 @@ class Workspace:
         workspace = cls(profile=profile, settings=settings, secrets=secrets, store=store,
                         demo_site=demo_site)
         await workspace.ewelink.load()
+        await workspace.nuheat.load()
         return workspace
 
     # -- live channel -------------------------------------------------------------
@@ -134,6 +137,7 @@ class Workspace:
         await self.lan.stop()
         await self.feed.close()
         await self.ewelink.close()
+        await self.nuheat.close()
         await self.session.close()
         await self.device_session.close()
         if self._store is not None:
