@@ -21,13 +21,15 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 
 from app.core.errors import (AuthError, CommandTimeout, DeviceOffline, NetworkError,
                              ProtocolError, SessionTakenOver, SiteKitError, VendorError)
 from app.core.events import Event
+from app.core.live import STATUSES as LIVE_STATUSES
+from app.core.live import LiveChannel, SessionRefused
 from app.vendors.ewelink import signing
 from app.vendors.ewelink.client import SESSION_ENDED, SESSION_HINT, VENDOR, EwelinkClient
 
@@ -43,93 +45,65 @@ SILENCE_INTERVALS = 2.0
 # The guide gives the client 10 s for its first frame; the reply normally follows at once.
 HANDSHAKE_TIMEOUT = 10.0
 
-STATUSES = ("stopped", "connecting", "online", "reconnecting", "signed_out")
+STATUSES = LIVE_STATUSES
 
 
-class _HandshakeRefused(Exception):
+class _HandshakeRefused(SessionRefused):
     """userOnline answered 406: the access token is not (or no longer) accepted."""
 
 
-class EwelinkLive:
+class EwelinkLive(LiveChannel):
+    event_vendor = EVENT_VENDOR
+    task_name = "ewelink-live"
+    log_prefix = "eWeLink live"
+    connecting_message = "Connecting to eWeLink…"
+    stopped_message = "Live connection stopped."
+    network_failure = "The eWeLink live connection failed ({})."
+    unexpected_failure = "The eWeLink live connection hit an unexpected problem ({})."
+    _log = log
+
     def __init__(self, client: EwelinkClient, *,
                  backoff: tuple[float, ...] = (0, 15, 60, 300, 900, 3600),
                  command_timeout: float = 10.0,
                  send_interval: float = 0.1,
                  stable_after: float = 60.0,
                  handshake_timeout: float = HANDSHAKE_TIMEOUT) -> None:
+        super().__init__(backoff=backoff, stable_after=stable_after)
         self.client = client
-        self.backoff = tuple(backoff) or (0,)
         self.command_timeout = command_timeout
         # SonoffLAN's throttle: bursts of commands make the cloud drop the socket.
         self.send_interval = send_interval
-        # A connection that stayed up this long resets the backoff to its first step.
-        self.stable_after = stable_after
         self.handshake_timeout = handshake_timeout
 
-        self.status = "stopped"
-        self.last_error: SiteKitError | None = None
         self.hb_interval = DEFAULT_HB_INTERVAL
-        self.connections = 0  # successful handshakes, for diagnostics
-
-        self._subscribers: list[Callable[[Event], None]] = []
-        self._task: asyncio.Task | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        # self.connections (from LiveChannel) counts successful handshakes.
         self._pending: OrderedDict[str, tuple[str, asyncio.Future]] = OrderedDict()
         self._send_lock = asyncio.Lock()
         self._last_send = 0.0
         self._last_sequence = 0
-        self._changed = asyncio.Event()
         self._last_heard = 0.0
 
     # -- public -------------------------------------------------------------------------
 
-    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
-        self._subscribers.append(callback)
+    # subscribe(), start(), stop() and wait_online() come from LiveChannel.
 
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    async def start(self) -> None:
-        if self._task is not None and not self._task.done():
-            return
-        self.last_error = None
-        self._set_status("connecting", "Connecting to eWeLink…")
-        self._task = asyncio.create_task(self._run(), name="ewelink-live")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._close_socket()
+    async def _stopped(self) -> None:
         self._fail_pending(NetworkError("The eWeLink live connection was stopped before the "
                                         "device answered."))
-        # A signed-out channel stays "signed_out": that is what the user must act on.
-        if self.status not in ("stopped", "signed_out"):
-            self._set_status("stopped", "Live connection stopped.")
 
-    async def wait_online(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.status != "online":
-            if self.status == "signed_out":
-                raise self.last_error or SessionTakenOver(VENDOR, None, message=SESSION_ENDED,
-                                                     hint=SESSION_HINT)
-            if self.status == "stopped":
-                raise NetworkError("The eWeLink live connection is not running.",
-                                   hint="Start it first.")
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                why = self.last_error.user_text() if self.last_error else ""
-                raise NetworkError(f"Could not connect to eWeLink live within {timeout:g} s.",
-                                   hint=why or "Check the internet connection.")
-            self._changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+    def _not_running_error(self) -> Exception | None:
+        if self.status == "signed_out":
+            return self.last_error or SessionTakenOver(VENDOR, None, message=SESSION_ENDED,
+                                                       hint=SESSION_HINT)
+        if self.status == "stopped":
+            return NetworkError("The eWeLink live connection is not running.",
+                                hint="Start it first.")
+        return None
+
+    def _online_timeout_error(self, timeout: float) -> Exception:
+        why = self.last_error.user_text() if self.last_error else ""
+        return NetworkError(f"Could not connect to eWeLink live within {timeout:g} s.",
+                            hint=why or "Check the internet connection.")
 
     async def update(self, deviceid: str, params: dict[str, Any],
                      timeout: float | None = None) -> dict[str, Any]:
@@ -219,61 +193,18 @@ class EwelinkLive:
 
     # -- connection loop -------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        failures = 0
-        refreshed = False  # one refresh per 406 streak, never more
-        while True:
-            up_since: float | None = None
-            try:
-                up_since = await self._connect_and_serve()
-                refreshed = False
-            except _HandshakeRefused:
-                if refreshed:
-                    self._sign_out(None)
-                    return
-                refreshed = True
-                try:
-                    await self.client.refresh()
-                except AuthError as exc:
-                    self._sign_out(exc)
-                    return
-                except SiteKitError as exc:
-                    # Could not even ask (network): that says nothing about the session,
-                    # so the next refused handshake may try again.
-                    refreshed = False
-                    self.last_error = exc
-                else:
-                    log.info("eWeLink live: handshake refused; token refreshed, reconnecting")
-                    continue
-            except AuthError as exc:
-                # dispatch said 401 (or refresh failed): our session is gone.
-                self._sign_out(exc)
-                return
-            except SiteKitError as exc:
-                self.last_error = exc
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                self.last_error = NetworkError(
-                    f"The eWeLink live connection failed ({type(exc).__name__}).",
-                    hint="Check the internet connection; SiteKit keeps retrying.")
-            except Exception as exc:  # a bug of ours must not end live updates for good
-                log.exception("eWeLink live: unexpected failure; reconnecting")
-                self.last_error = ProtocolError(
-                    f"The eWeLink live connection hit an unexpected problem "
-                    f"({type(exc).__name__}).", hint="SiteKit keeps retrying.")
-            finally:
-                await self._close_socket()
-                self._fail_pending(NetworkError(
-                    "The eWeLink live connection dropped before the device answered.",
-                    hint="SiteKit reconnects by itself; check the device and try again."))
+    # The loop itself (one refresh per refused streak, sign-out on AuthError, backoff) is
+    # LiveChannel._run; these are its eWeLink parts.
 
-            if up_since is not None and time.monotonic() - up_since >= self.stable_after:
-                failures = 0
-            delay = self.backoff[min(failures, len(self.backoff) - 1)]
-            failures += 1
-            reason = self.last_error.message if self.last_error else "connection closed"
-            self._set_status("reconnecting",
-                             f"Connection lost ({reason}); retrying in {delay:g} s.")
-            await asyncio.sleep(delay)
+    async def _renew_credentials(self) -> None:
+        await self.client.refresh()
+        log.info("eWeLink live: handshake refused; token refreshed, reconnecting")
+
+    async def _connection_closed(self) -> None:
+        await self._close_socket()
+        self._fail_pending(NetworkError(
+            "The eWeLink live connection dropped before the device answered.",
+            hint="SiteKit reconnects by itself; check the device and try again."))
 
     async def _connect_and_serve(self) -> float:
         """One connection's life. Returns when it closes (monotonic time it came up)."""
@@ -417,24 +348,6 @@ class EwelinkLive:
             VENDOR, code, vendor_message, message=SESSION_ENDED, hint=SESSION_HINT)
         log.warning("eWeLink live: session ended (code %s); not reconnecting", code)
         self._set_status("signed_out", SESSION_ENDED)
-
-    def _set_status(self, status: str, message: str) -> None:
-        self.status = status
-        self._changed.set()
-        self._emit(Event(EVENT_VENDOR, "", "connection", {"status": status, "message": message}))
-
-    def _emit(self, event: Event) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:  # a subscriber's bug must not stop the live channel
-                log.exception("eWeLink live: a subscriber failed on %s", event.kind)
-
-    async def _close_socket(self) -> None:
-        ws, self._ws = self._ws, None
-        if ws is not None and not ws.closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
 
 
 def _json(text: str) -> dict[str, Any] | None:

@@ -37,6 +37,8 @@ import aiohttp
 
 from app.core.errors import AuthError, NetworkError, ProtocolError, SiteKitError
 from app.core.events import Event
+from app.core.live import STATUSES as LIVE_STATUSES
+from app.core.live import LiveChannel, SessionRefused
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ KINDS = {1: "account", 2: "thermostat", 3: "schedule", 4: "group"}
 PING_INTERVAL = 15.0
 SILENCE_TIMEOUT = 30.0
 
-STATUSES = ("stopped", "connecting", "online", "reconnecting", "signed_out")
+STATUSES = LIVE_STATUSES
 
 Refresh = Callable[[int, str], Awaitable[Any]]
 
@@ -157,11 +159,20 @@ class Debouncer:
 
 # ----- the live channel ----------------------------------------------------------------------
 
-class _Unauthorized(Exception):
+class _Unauthorized(SessionRefused):
     pass
 
 
-class NuheatLive:
+class NuheatLive(LiveChannel):
+    event_vendor = EVENT_VENDOR
+    task_name = "nuheat-live"
+    log_prefix = "Nuheat live"
+    connecting_message = "Connecting to Nuheat live changes…"
+    stopped_message = "Live changes stopped."
+    network_failure = "The Nuheat live connection failed ({})."
+    unexpected_failure = "Nuheat live changes hit an unexpected problem ({})."
+    _log = log
+
     def __init__(self, session: aiohttp.ClientSession, *, api: str,
                  access_token: Callable[[], Awaitable[str]],
                  token_expires_at: Callable[[], float | None] = lambda: None,
@@ -174,6 +185,7 @@ class NuheatLive:
                  silence_timeout: float = SILENCE_TIMEOUT, handshake_timeout: float = 10.0,
                  stable_after: float = 60.0, min_session: float = 5.0,
                  clock: Callable[[], float] = time.time) -> None:
+        super().__init__(backoff=backoff, stable_after=stable_after)
         self.session = session
         self.url = api.rstrip("/") + hub_path
         self._access_token = access_token
@@ -181,27 +193,19 @@ class NuheatLive:
         self._renew = renew
         self._refresh = refresh
         self.types = tuple(types)
-        self.backoff = tuple(backoff) or (0,)
         self.debounce = debounce
         self.renew_margin = renew_margin
         self.ping_interval = ping_interval
         self.silence_timeout = silence_timeout
         self.handshake_timeout = handshake_timeout
-        self.stable_after = stable_after
         self.min_session = min_session
         self.clock = clock
         self.debouncer = Debouncer(duplicate_window)
 
-        self.status = "stopped"
-        self.last_error: SiteKitError | None = None
-        self.connections = 0  # successful subscriptions, for diagnostics
+        # self.connections (from LiveChannel) counts successful subscriptions.
         self.refreshes = 0  # objects re-read after a notification
-        self._subscribers: list[Callable[[Event], None]] = []
-        self._task: asyncio.Task | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._pending: dict[tuple[int, str], asyncio.Task] = {}
         self._latest_stamp: dict[tuple[int, str], str | None] = {}
-        self._changed = asyncio.Event()
         self._invocation = 0
 
     @classmethod
@@ -214,15 +218,7 @@ class NuheatLive:
                    renew=auth.refresh, refresh=refresh, clock=auth.clock, **options)
 
     # -- public -------------------------------------------------------------------------
-
-    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+    # subscribe(), start(), stop() and wait_online() come from LiveChannel.
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event from now on, as an async iterator (ends when the caller stops)."""
@@ -234,44 +230,24 @@ class NuheatLive:
         finally:
             unsubscribe()
 
-    async def start(self) -> None:
-        if self._task is not None and not self._task.done():
-            return
-        self.last_error = None
-        self._set_status("connecting", "Connecting to Nuheat live changes…")
-        self._task = asyncio.create_task(self._run(), name="nuheat-live")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._close_socket()
+    async def _stopped(self) -> None:
         pending, self._pending = self._pending, {}
         for waiting in pending.values():
             waiting.cancel()
         for waiting in pending.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await waiting
-        if self.status not in ("stopped", "signed_out"):
-            self._set_status("stopped", "Live changes stopped.")
 
-    async def wait_online(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.status != "online":
-            if self.status in ("stopped", "signed_out"):
-                raise self.last_error or NetworkError("Nuheat live changes are not running.",
-                                                      hint="Start them first.")
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise NetworkError(f"Could not connect to Nuheat live changes within {timeout:g} s.",
-                                   hint=self.last_error.user_text() if self.last_error else
-                                   "Check the internet connection.")
-            self._changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+    def _not_running_error(self) -> Exception | None:
+        if self.status in ("stopped", "signed_out"):
+            return self.last_error or NetworkError("Nuheat live changes are not running.",
+                                                   hint="Start them first.")
+        return None
+
+    def _online_timeout_error(self, timeout: float) -> Exception:
+        return NetworkError(f"Could not connect to Nuheat live changes within {timeout:g} s.",
+                            hint=self.last_error.user_text() if self.last_error else
+                            "Check the internet connection.")
 
     async def drop(self) -> None:
         """Close the current socket (tests, or the user's "reconnect now")."""
@@ -279,65 +255,28 @@ class NuheatLive:
 
     # -- connection loop -------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        failures = 0
-        renewed = False
-        while True:
-            up_since: float | None = None
+    # The loop itself (one renewal per refused streak, sign-out on AuthError, backoff) is
+    # LiveChannel._run; these are its Nuheat parts.
+
+    def _can_renew_credentials(self) -> bool:
+        return self._renew is not None
+
+    async def _renew_credentials(self) -> None:
+        await self._renew()
+
+    async def _reconnect_at_once(self) -> bool:
+        if not isinstance(self.last_error, _TokenRenewal):
+            return False
+        # We closed the socket ourselves, for a fresh access token: no backoff.
+        self._set_status("reconnecting", "Renewing the live connection's sign-in.")
+        if self._renew is not None:
             try:
-                up_since = await self._connect_and_serve()
-                renewed = False
-            except _Unauthorized:
-                if renewed or self._renew is None:
-                    self._sign_out(None)
-                    return
-                renewed = True
-                try:
-                    await self._renew()
-                except AuthError as exc:
-                    self._sign_out(exc)
-                    return
-                except SiteKitError as exc:
-                    renewed = False
-                    self.last_error = exc
-                else:
-                    continue
+                await self._renew()
             except AuthError as exc:
                 self._sign_out(exc)
-                return
             except SiteKitError as exc:
                 self.last_error = exc
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                self.last_error = NetworkError(
-                    f"The Nuheat live connection failed ({type(exc).__name__}).",
-                    hint="Check the internet connection; SiteKit keeps retrying.")
-            except Exception as exc:  # a bug of ours must not end live changes for good
-                log.exception("Nuheat live: unexpected failure; reconnecting")
-                self.last_error = ProtocolError(
-                    f"Nuheat live changes hit an unexpected problem ({type(exc).__name__}).",
-                    hint="SiteKit keeps retrying.")
-            finally:
-                await self._close_socket()
-
-            if isinstance(self.last_error, _TokenRenewal):
-                failures = 0
-                self._set_status("reconnecting", "Renewing the live connection's sign-in.")
-                if self._renew is not None:
-                    try:
-                        await self._renew()
-                    except AuthError as exc:
-                        self._sign_out(exc)
-                        return
-                    except SiteKitError as exc:
-                        self.last_error = exc
-                continue
-            if up_since is not None and time.monotonic() - up_since >= self.stable_after:
-                failures = 0
-            delay = self.backoff[min(failures, len(self.backoff) - 1)]
-            failures += 1
-            reason = self.last_error.message if self.last_error else "connection closed"
-            self._set_status("reconnecting", f"Connection lost ({reason}); retrying in {delay:g} s.")
-            await asyncio.sleep(delay)
+        return True
 
     async def _connect_and_serve(self) -> float:
         token = await self._access_token()
@@ -497,24 +436,6 @@ class NuheatLive:
                                              hint="Sign in to Nuheat again.")
         log.warning("Nuheat live: sign-in refused; not reconnecting")
         self._set_status("signed_out", self.last_error.message)
-
-    def _set_status(self, status: str, message: str, **extra: Any) -> None:
-        self.status = status
-        self._changed.set()
-        self._emit(Event(EVENT_VENDOR, "", "connection", {"status": status, "message": message, **extra}))
-
-    def _emit(self, event: Event) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:  # a subscriber's bug must not stop live changes
-                log.exception("Nuheat live: a subscriber failed on %s", event.kind)
-
-    async def _close_socket(self) -> None:
-        ws, self._ws = self._ws, None
-        if ws is not None and not ws.closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
 
 
 class _TokenRenewal(NetworkError):
