@@ -8,6 +8,7 @@
     sitekit ewelink …          login | configure | logout | devices | switch | watch
     sitekit pair …             AP-pair a Sonoff (laptop on its ITEAD hotspot)
     sitekit lan …              discover | switch: devices on the local network
+    sitekit nuheat …           login | thermostats | set | schedule get/put | energy
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
@@ -99,7 +100,54 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     watch.add_argument("--count", type=int, help="stop after this many device events")
     watch.add_argument("--seconds", type=float, help="stop after this long")
+
+    _add_nuheat(commands)
     return parser
+
+
+def _add_nuheat(commands) -> None:
+    nuheat = commands.add_parser("nuheat", help="Nuheat floor-heating thermostats")
+    actions = nuheat.add_subparsers(dest="action", metavar="ACTION", required=True)
+    login = actions.add_parser("login", help="sign in in the browser (the demo site signs in by itself)")
+    login.add_argument("--json", action="store_true")
+    thermostats = actions.add_parser("thermostats", help="list the account's thermostats")
+    thermostats.add_argument("--json", action="store_true")
+
+    set_ = actions.add_parser("set", help="back to the schedule, or hold a set point")
+    set_.add_argument("serial", metavar="SERIAL", help="serial number (or name)")
+    set_.add_argument("--temp", type=float, help="set point in the account's scale (°C or °F)")
+    mode = set_.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--auto", action="store_true", help="follow the schedule")
+    mode.add_argument("--hold", metavar="UNTIL",
+                      help="hold until HH:MM (local) or an ISO 8601 time, at most 23 h ahead")
+    mode.add_argument("--permanent", action="store_true", help="hold until changed")
+    set_.add_argument("--json", action="store_true")
+
+    schedule = actions.add_parser("schedule", help="read or write a thermostat's week schedule")
+    schedule_actions = schedule.add_subparsers(dest="schedule_action", metavar="ACTION", required=True)
+    get = schedule_actions.add_parser("get", help="show the schedule (--json: the API's shape)")
+    get.add_argument("serial", metavar="SERIAL")
+    get.add_argument("--json", action="store_true")
+    put = schedule_actions.add_parser("put", help="check FILE (JSON, as `get --json` prints) and save it")
+    put.add_argument("serial", metavar="SERIAL")
+    put.add_argument("file", metavar="FILE", type=Path)
+
+    energy = actions.add_parser("energy", help="heating energy by hour, day or month")
+    energy.add_argument("serial", metavar="SERIAL")
+    period = energy.add_mutually_exclusive_group(required=True)
+    period.add_argument("--day", type=_date, metavar="DATE", help="hour by hour for YYYY-MM-DD")
+    period.add_argument("--week", type=_date, metavar="DATE", help="day by day for the week of YYYY-MM-DD")
+    period.add_argument("--year", type=int, metavar="YEAR", help="month by month")
+    energy.add_argument("--json", action="store_true")
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             import asyncio
 
             from app.cli_ewelink import run
+
+            return asyncio.run(run(args))
+        if args.command == "nuheat":
+            import asyncio
+
+            from app.cli_nuheat import run
 
             return asyncio.run(run(args))
         if args.command in ("pair", "lan"):
