@@ -122,4 +122,4 @@ class SiteProfile:
         nuheat = NuheatEndpoints(issuer=nh.issuer, api=nh.api, client_id=nh.client_id,
                                  client_secret=secrets.get(NUHEAT_CLIENT_SECRET_KEY) or "",
                                  redirect_port=nh.redirect_port)
-        return cls(key="real", label="eWeLink cloud", ewelink=endpoints, nuheat=nuheat)
+        return cls(key="real", label="Vendor clouds", ewelink=endpoints, nuheat=nuheat)

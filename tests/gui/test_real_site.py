@@ -36,7 +36,7 @@ async def test_first_run_offers_sign_in_or_the_demo_site(real_window, qtbot):
     assert window.root.currentWidget() is wizard
     assert wizard.welcome.isVisible() and not wizard.sign_in_page.isVisible()
     assert wizard.welcome.demo_button.title.text() == "Explore the demo site"
-    assert window.site_label.text() == "eWeLink cloud"
+    assert window.site_label.text() == "Vendor clouds"
 
     qtbot.mouseClick(wizard.welcome.sign_in_button, Qt.MouseButton.LeftButton)
     page = wizard.sign_in_page
