@@ -282,22 +282,20 @@ class OpenApi:
             return None
 
     async def energy_day(self, request: web.Request, grant: Grant) -> web.Response:
-        thermostat, user, today = self._energy_target(request, grant)
-        if thermostat is None:
-            return _not_found()
-        day = self._parse_day(request.match_info["day"])
-        if day is None:
-            return messages(400, "The date must be yyyy-MM-dd.")
-        return web.json_response(demo.energy_day(thermostat, user, day, today))
+        return self._energy_from_day(request, grant, demo.energy_day)
 
     async def energy_week(self, request: web.Request, grant: Grant) -> web.Response:
+        return self._energy_from_day(request, grant, demo.energy_week)
+
+    def _energy_from_day(self, request: web.Request, grant: Grant, build) -> web.Response:
+        """Day and Week logs: the same target and date checks, a different log built."""
         thermostat, user, today = self._energy_target(request, grant)
         if thermostat is None:
             return _not_found()
         day = self._parse_day(request.match_info["day"])
         if day is None:
             return messages(400, "The date must be yyyy-MM-dd.")
-        return web.json_response(demo.energy_week(thermostat, user, day, today))
+        return web.json_response(build(thermostat, user, day, today))
 
     async def energy_month(self, request: web.Request, grant: Grant) -> web.Response:
         thermostat, user, today = self._energy_target(request, grant)
