@@ -39,6 +39,18 @@ async def ewelink_sim():
 
 
 @pytest.fixture
+async def nuheat_sim():
+    from app.simulators.nuheat import NuheatSim
+
+    sim = NuheatSim()
+    await sim.start("127.0.0.1", 0)
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
 def clock():
     return ClockSkew()
 

@@ -8,29 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 
 from app.core.errors import AuthError
-from app.simulators.nuheat import NuheatSim
 from app.simulators.nuheat.jwt_signing import SigningKey
+from app.simulators.nuheat.login_form import LoginForm
 from app.vendors.nuheat.auth import LoopbackReceiver, NuheatAuth, NuheatTokens
-
-
-class _Form(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action, self.fields = "", {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.action = attrs.get("action", "")
-        elif tag == "input" and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value", "")
 
 
 def login_filler(username: str, password: str, *, button: str = "login", pages: list | None = None):
@@ -41,7 +27,7 @@ def login_filler(username: str, password: str, *, button: str = "login", pages: 
                 if page.status == 302:  # the server refused before showing the form
                     await (await browser.get(page.headers["Location"])).release()
                     return
-                form = _Form()
+                form = LoginForm()
                 form.feed(await page.text())
             target = urlsplit(url)._replace(path=form.action, query="").geturl()
             data = {**form.fields, "username": username, "password": password, "button": button}
@@ -54,16 +40,6 @@ def login_filler(username: str, password: str, *, button: str = "login", pages: 
             async with browser.get(location) as done:  # the loopback receiver
                 assert done.status == 200
     return fill_login_form
-
-
-@pytest.fixture
-async def nuheat_sim():
-    sim = NuheatSim()
-    await sim.start("127.0.0.1", 0)
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest.fixture

@@ -11,22 +11,12 @@ import pytest
 
 from app.core.errors import AuthError, RateLimited
 from app.core.ratelimit import Window
-from app.simulators.nuheat import EMPTY_USERNAME, NuheatSim, RateLimit
+from app.simulators.nuheat import EMPTY_USERNAME, RateLimit
 from app.vendors.nuheat.auth import NuheatAuth
 from app.vendors.nuheat.client import NotFound, NuheatClient, ScheduleInvalid, ScheduleReadOnly
 from app.vendors.nuheat.models import (
     OperatingMode, ScheduleMode, ScheduleType, ThermostatUpdateModel)
 from tests.integration.test_nuheat_auth import login_filler
-
-
-@pytest.fixture
-async def nuheat_sim():
-    sim = NuheatSim()
-    await sim.start("127.0.0.1", 0)
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest.fixture

@@ -15,16 +15,6 @@ from app.simulators.nuheat import NuheatSim
 from app.vendors.nuheat.models import TemperatureScale
 
 
-@pytest.fixture
-async def nuheat_sim():
-    sim = NuheatSim()
-    await sim.start("127.0.0.1", 0)
-    try:
-        yield sim
-    finally:
-        await sim.stop()
-
-
 def lab_profile(sim: NuheatSim, *, username: str | None = None) -> SiteProfile:
     description = {
         "ewelink": {"region": "eu", "api": "http://127.0.0.1:9", "appid": "a", "appsecret": "s"},

@@ -17,7 +17,9 @@ import aiohttp
 from app.core.errors import AuthError
 
 
-class _LoginForm(HTMLParser):
+class LoginForm(HTMLParser):
+    """The login page's form action and hidden fields (the authorize parameters)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.action, self.fields = "", {}
@@ -38,7 +40,7 @@ def login_form_filler(username: str, password: str) -> Callable[[str], Awaitable
                 if page.status in (301, 302, 303):  # refused before showing the form
                     location = page.headers["Location"]
                 else:
-                    form = _LoginForm()
+                    form = LoginForm()
                     form.feed(await page.text())
                     location = ""
             if not location:
