@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 
 from app.cli import print_json, read_secret
-from app.core.errors import SiteKitError, VendorError
+from app.cli_support import run_with_workspace
+from app.core.errors import SiteKitError
 from app.core.events import Event
 from app.services.describe import event_summary, kind_label, state_summary, vendor_name
 from app.services.workspace import Workspace
 
 
 async def run(args) -> int:
-    try:
-        workspace = await Workspace.open(demo=args.demo, site_file=args.site)
-    except SiteKitError as exc:
-        return fail(exc, getattr(args, "json", False))
-    try:
-        handler = ACTIONS[args.action]
-        return await handler(workspace, args)
-    except SiteKitError as exc:
-        return fail(exc, getattr(args, "json", False))
-    finally:
-        await workspace.close()
+    return await run_with_workspace(args, ACTIONS[args.action])
 
 
-def fail(exc: SiteKitError, as_json: bool) -> int:
-    if as_json:
-        error = {"message": exc.message, "hint": exc.hint}
-        if isinstance(exc, VendorError):
-            error.update(vendor=exc.vendor, code=exc.code, vendor_message=exc.vendor_message)
-        if getattr(exc, "step", None):
-            error["step"] = exc.step  # where a pairing stopped
-        print_json({"error": error})
-    else:
-        print(f"error: {exc.user_text()}", file=sys.stderr)
-    return 1
 
 
 async def _login(ws: Workspace, args) -> int:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import webbrowser
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from app.cli import print_json
-from app.cli_ewelink import fail
-from app.core.errors import ConfigError, SiteKitError
+from app.cli_support import run_with_workspace
+from app.core.errors import ConfigError
 from app.services.workspace import Workspace
 from app.vendors.nuheat import schedule_rules
 from app.vendors.nuheat.models import (
@@ -24,18 +24,7 @@ MODE_NAMES = {ScheduleMode.AUTO: "Auto", ScheduleMode.HOLD: "Hold", ScheduleMode
 
 
 async def run(args) -> int:
-    as_json = getattr(args, "json", False)
-    try:
-        workspace = await Workspace.open(demo=args.demo, site_file=args.site)
-    except SiteKitError as exc:
-        return fail(exc, as_json)
-    try:
-        handler = ACTIONS[args.action]
-        return await handler(workspace, args)
-    except SiteKitError as exc:
-        return fail(exc, as_json)
-    finally:
-        await workspace.close()
+    return await run_with_workspace(args, ACTIONS[args.action])
 
 
 def _open_browser(url: str) -> None:

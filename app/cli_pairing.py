@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 from app.cli import print_json, read_secret
-from app.cli_ewelink import fail
+from app.cli_support import run_with_workspace
 from app.core.errors import SiteKitError
 from app.services.describe import state_summary
 from app.services.lan import discover_once
@@ -21,19 +21,8 @@ LAN_WAIT_SECONDS = 5.0
 
 
 async def run(args) -> int:
-    as_json = getattr(args, "json", False)
-    try:
-        workspace = await Workspace.open(demo=args.demo, site_file=args.site)
-    except SiteKitError as exc:
-        return fail(exc, as_json)
-    try:
-        if args.command == "pair":
-            return await _pair(workspace, args)
-        return await LAN_ACTIONS[args.action](workspace, args)
-    except SiteKitError as exc:
-        return fail(exc, as_json)
-    finally:
-        await workspace.close()
+    handler = _pair if args.command == "pair" else LAN_ACTIONS[args.action]
+    return await run_with_workspace(args, handler)
 
 
 async def _pair(ws: Workspace, args) -> int:
