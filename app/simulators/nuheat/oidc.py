@@ -162,9 +162,9 @@ class IdentityApi:
 <button type="submit" name="button" value="cancel">Cancel</button>
 </form></body></html>""")
 
-    async def authorize_form(self, request: web.Request) -> web.Response:
-        await self.sim.apply_delay()
-        params = dict(request.query)
+    def _authorize_request(self, params: dict[str, str]):
+        """(client, redirect_uri) for good authorize parameters; a page for a bad client or
+        redirect (nowhere safe to send the error); the OAuth error redirect for the rest."""
         checked = self._check_authorize(params)
         if isinstance(checked, web.Response):
             return checked
@@ -173,20 +173,24 @@ class IdentityApi:
         if error:
             raise _redirect(redirect_uri, {"error": error[0], "error_description": error[1],
                                      "state": params.get("state")})
+        return client, redirect_uri
+
+    async def authorize_form(self, request: web.Request) -> web.Response:
+        await self.sim.apply_delay()
+        params = dict(request.query)
+        checked = self._authorize_request(params)
+        if isinstance(checked, web.Response):
+            return checked
         return self._login_page(params)
 
     async def authorize_submit(self, request: web.Request) -> web.Response:
         await self.sim.apply_delay()
         form = dict(await request.post())
         params = {name: str(form[name]) for name in AUTHORIZE_PARAMS if name in form}
-        checked = self._check_authorize(params)
+        checked = self._authorize_request(params)
         if isinstance(checked, web.Response):
             return checked
         client, redirect_uri = checked
-        error = self._authorize_error(client, params)
-        if error:
-            raise _redirect(redirect_uri, {"error": error[0], "error_description": error[1],
-                                     "state": params.get("state")})
         if form.get("button") == "cancel":
             raise _redirect(redirect_uri, {"error": "access_denied", "state": params.get("state")})
         user = self.sim.user_by_login(str(form.get("username", "")), str(form.get("password", "")))
