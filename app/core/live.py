@@ -217,6 +217,16 @@ class LiveChannel:
                 self._log.exception("%s: a subscriber failed on %s", self.log_prefix,
                                     event.kind)
 
+    @staticmethod
+    async def _receive_before(ws: aiohttp.ClientWebSocketResponse,
+                              deadline: float) -> aiohttp.WSMessage:
+        """The next frame, or TimeoutError once the loop's clock passes `deadline`
+        (a handshake's whole exchange shares one time limit, not one per frame)."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise asyncio.TimeoutError()
+        return await ws.receive(timeout=remaining)
+
     async def _close_socket(self) -> None:
         ws, self._ws = self._ws, None
         if ws is not None and not ws.closed:

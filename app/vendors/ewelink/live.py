@@ -245,10 +245,7 @@ class EwelinkLive(LiveChannel):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.handshake_timeout
         while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise asyncio.TimeoutError()
-            msg = await ws.receive(timeout=remaining)
+            msg = await self._receive_before(ws, deadline)
             if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                             aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                 raise NetworkError("eWeLink closed the live connection during the handshake.",

@@ -321,10 +321,7 @@ class NuheatLive(LiveChannel):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.handshake_timeout
         while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise asyncio.TimeoutError()
-            msg = await ws.receive(timeout=remaining)
+            msg = await self._receive_before(ws, deadline)
             if msg.type != aiohttp.WSMsgType.TEXT:
                 raise NetworkError("The Nuheat hub closed the connection during the handshake.",
                                    hint="SiteKit retries by itself.")
