@@ -11,6 +11,7 @@ import asyncio
 import logging
 import webbrowser
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 import aiohttp
@@ -18,7 +19,7 @@ import aiohttp
 from app.core.errors import AuthError, ConfigError
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
-from app.services.site import NuheatEndpoints, SiteProfile
+from app.services.site import NuheatEndpoints, SiteProfile, save_nuheat_client
 from app.vendors.nuheat.auth import NuheatAuth, NuheatTokens
 from app.vendors.nuheat.client import NuheatClient
 from app.vendors.nuheat.models import TemperatureScale
@@ -76,6 +77,16 @@ class NuheatAccount:
             self._build(tokens)
         except ConfigError:
             pass  # no client id yet; Settings asks for it
+
+    def configure(self, *, client_id: str, client_secret: str | None = None) -> None:
+        """Store the real cloud's client id and secret (see `save_nuheat_client`); blocking.
+
+        On the real site the next sign-in uses them at once; a simulated site keeps its own.
+        """
+        save_nuheat_client(self._settings, self._secrets, client_id, client_secret)
+        if self.profile.key == "real":
+            self.profile = replace(self.profile,
+                                   nuheat=SiteProfile.real(self._settings, self._secrets).nuheat)
 
     def _build(self, tokens: NuheatTokens | None = None) -> NuheatClient:
         endpoints = self.endpoints

@@ -23,6 +23,23 @@ APPSECRET_KEY = "ewelink/appsecret"
 NUHEAT_CLIENT_SECRET_KEY = "nuheat/client_secret"
 
 
+def save_nuheat_client(settings: Settings, secrets: SecretStore, client_id: str,
+                       client_secret: str | None = None) -> None:
+    """Store the real Nuheat client: its id in the settings file, its secret in the secret store.
+
+    `client_secret` None keeps the stored one; "" forgets it (a public client: PKCE only).
+    Blocking (file write, keyring): call it off the loop.
+    """
+    settings.nuheat.client_id = client_id.strip()
+    settings.save()
+    if client_secret is None:
+        return
+    if client_secret.strip():
+        secrets.set(NUHEAT_CLIENT_SECRET_KEY, client_secret.strip())
+    else:
+        secrets.delete(NUHEAT_CLIENT_SECRET_KEY)
+
+
 @dataclass(frozen=True)
 class EwelinkEndpoints:
     region: str
