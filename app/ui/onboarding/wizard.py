@@ -1,17 +1,26 @@
-"""The first-run and sign-in screens; they render `OnboardingFlow` and forward clicks."""
+"""The first-run and sign-in screens; they render `OnboardingFlow` and forward clicks.
+
+The Nuheat sign-in (`nuheat_page.py`) shares the card: the welcome page links to it, and
+the main window opens it with `start_nuheat` (after an eWeLink sign-in, from Settings or
+the Thermostats screen, or when a stored Nuheat sign-in stopped working).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
-from app.core.errors import SiteKitError
+from app.core.errors import ConfigError, SiteKitError
 from app.ui import style
 from app.ui.onboarding.flow import REGIONS, SIGN_IN, WELCOME, OnboardingFlow, region_label
+from app.ui.onboarding.nuheat_flow import NuheatSignInFlow
+from app.ui.onboarding.nuheat_page import NuheatSignInPage
 from app.ui.tasks import Tasks
 from app.ui.widgets import (Banner, Spinner, field_with_note, form_label, form_layout, label,
                             link_button, padded_card, primary_button)
@@ -19,6 +28,18 @@ from app.ui.widgets import (Banner, Spinner, field_with_note, form_label, form_l
 log = logging.getLogger(__name__)
 
 SignIn = Callable[[str, str, str], Awaitable[object]]
+# `NuheatAccount.sign_in` itself fits: called with the page's `open_browser` on a real
+# site (so the page can open the sign-in page again), with nothing on a simulated one.
+NuheatSignIn = Callable[..., Awaitable[Any]]
+
+
+def _takes_browser(sign_in: NuheatSignIn) -> bool:
+    try:
+        parameters = inspect.signature(sign_in).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+               for p in parameters)
 
 
 def _titled_column(page: QWidget, title: str, subtitle: str) -> QVBoxLayout:
@@ -50,6 +71,15 @@ class WelcomePage(QWidget):
             "No account or network needed.")
         self.demo_button.set_primary(False)
         layout.addWidget(self.demo_button)
+        layout.addSpacing(4)
+        nuheat = QHBoxLayout()
+        nuheat.setSpacing(4)
+        nuheat.addWidget(label("Installing Nuheat floor heating?", "hint"))
+        self.nuheat_link = link_button("Sign in to Nuheat")
+        self.nuheat_link.setAccessibleName("Sign in to Nuheat")
+        nuheat.addWidget(self.nuheat_link)
+        nuheat.addStretch(1)
+        layout.addLayout(nuheat)
 
     @staticmethod
     def _choice(title: str, detail: str) -> QPushButton:
@@ -169,6 +199,9 @@ class OnboardingWizard(QWidget):
     signed_in = Signal()
     demo_requested = Signal()
     settings_requested = Signal()
+    nuheat_requested = Signal()  # the welcome page's Nuheat link: answer with start_nuheat
+    nuheat_signed_in = Signal()
+    nuheat_skipped = Signal()
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +210,10 @@ class OnboardingWizard(QWidget):
         self._tasks = tasks
         self._sign_in: SignIn | None = None
         self._site_label = ""
+        self.nuheat_flow = NuheatSignInFlow()
+        self._nuheat_sign_in: NuheatSignIn | None = None
+        self._nuheat_task: asyncio.Task | None = None
+        self._showing_nuheat = False
 
         outer = QVBoxLayout(self)
         outer.addStretch(1)
@@ -188,8 +225,10 @@ class OnboardingWizard(QWidget):
         # the card then fits the current page (wrapped text included) exactly.
         self.welcome = WelcomePage()
         self.sign_in_page = SignInPage()
+        self.nuheat_page = NuheatSignInPage(self.nuheat_flow)
         card_layout.addWidget(self.welcome)
         card_layout.addWidget(self.sign_in_page)
+        card_layout.addWidget(self.nuheat_page)
         row.addWidget(self.card)
         row.addStretch(1)
         outer.addLayout(row)
@@ -209,6 +248,13 @@ class OnboardingWizard(QWidget):
         page.account.returnPressed.connect(self.submit)
         page.sign_in_button.clicked.connect(self.submit)
         page.settings_link.clicked.connect(self.settings_requested.emit)
+        self.welcome.nuheat_link.clicked.connect(self.nuheat_requested.emit)
+        nuheat = self.nuheat_page
+        nuheat.sign_in_button.clicked.connect(self.submit_nuheat)
+        nuheat.cancel_button.clicked.connect(self.cancel_nuheat)
+        nuheat.back_button.clicked.connect(self._nuheat_back)
+        nuheat.skip_button.clicked.connect(self.nuheat_skipped.emit)
+        nuheat.settings_button.clicked.connect(self.settings_requested.emit)
         self.flow.on_change(self._render)
         self._render()
 
@@ -218,21 +264,46 @@ class OnboardingWizard(QWidget):
               region: str = "eu", account: str = "",
               credentials: tuple[str, str, str] | None = None, error: str = "") -> None:
         """Show the flow from its beginning for one workspace."""
+        self.cancel_nuheat()
+        self._showing_nuheat = False
         self._sign_in = sign_in
         self._site_label = site_label
         self.flow.start(welcome=welcome, region=region, account=account, credentials=credentials)
         if error:
             self.flow.failed(error)
 
+    def start_nuheat(self, sign_in: NuheatSignIn, *, error: str = "", simulated: bool = False,
+                     needs_client_id: bool = False) -> None:
+        """Show the Nuheat sign-in page.
+
+        `error`: why a stored sign-in stopped working (the page then says "sign in again").
+        `needs_client_id`: the real site has no client ID yet; the page sends the user to
+        Settings first. Opened from the welcome page, "Back" returns there.
+        """
+        back = not self._showing_nuheat and self.flow.step == WELCOME and self.flow.has_welcome
+        if self._nuheat_task is not None and not self._nuheat_task.done():
+            self._nuheat_task.cancel()  # a new start supersedes a sign-in still waiting
+        self._nuheat_sign_in = sign_in
+        self._showing_nuheat = True
+        self.nuheat_flow.start(simulated=simulated, needs_client_id=needs_client_id,
+                               error=error, back=back)
+        self._render()
+
     def show_welcome(self) -> None:
         """Used by the tour to render the first-run page on any site."""
+        self._showing_nuheat = False
         self.flow.has_welcome = True
         self.flow.step = WELCOME
         self._render()
 
     def show_sign_in(self) -> None:
+        self._showing_nuheat = False
         self.flow.step = SIGN_IN
         self._render()
+
+    @property
+    def showing_nuheat(self) -> bool:
+        return self._showing_nuheat
 
     # -- actions ----------------------------------------------------------------------
 
@@ -259,13 +330,57 @@ class OnboardingWizard(QWidget):
         self.sign_in_page.password.clear()
         self.signed_in.emit()
 
+    # -- Nuheat -----------------------------------------------------------------------
+
+    def submit_nuheat(self) -> None:
+        sign_in = self._nuheat_sign_in
+        if sign_in is None or not self.nuheat_flow.begin(self.nuheat_page.clock()):
+            return
+        self._nuheat_task = self._tasks.spawn(self._run_nuheat(sign_in), name="nuheat sign-in")
+
+    def cancel_nuheat(self) -> None:
+        """Stop waiting; cancelling the sign-in task also closes its loopback receiver."""
+        task = self._nuheat_task
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def _run_nuheat(self, sign_in: NuheatSignIn) -> None:
+        flow = self.nuheat_flow
+        try:
+            if not flow.simulated and _takes_browser(sign_in):
+                await sign_in(self.nuheat_page.open_browser)
+            else:
+                await sign_in()
+        except asyncio.CancelledError:
+            flow.cancelled()
+            raise
+        except ConfigError as exc:
+            flow.failed(exc.user_text(), config_error=True)
+            return
+        except SiteKitError as exc:
+            # invalid_client: Nuheat refused the client ID or secret from Settings
+            flow.failed(exc.user_text(), config_error=getattr(exc, "code", None) == "invalid_client")
+            return
+        except Exception as exc:  # a bug, but the page must not wait forever
+            log.exception("Nuheat sign-in failed unexpectedly")
+            flow.failed(f"Signing in to Nuheat failed unexpectedly ({type(exc).__name__}). "
+                        "The log has the details.")
+            return
+        flow.succeeded()
+        self.nuheat_signed_in.emit()
+
+    def _nuheat_back(self) -> None:
+        self._showing_nuheat = False
+        self._render()
+
     # -- rendering --------------------------------------------------------------------
 
     def _render(self) -> None:
         flow = self.flow
         page = self.sign_in_page
-        self.welcome.setVisible(flow.step == WELCOME)
-        self.sign_in_page.setVisible(flow.step != WELCOME)
+        self.nuheat_page.setVisible(self._showing_nuheat)
+        self.welcome.setVisible(flow.step == WELCOME and not self._showing_nuheat)
+        self.sign_in_page.setVisible(flow.step != WELCOME and not self._showing_nuheat)
 
         index = page.region.findData(flow.region)
         if index >= 0 and index != page.region.currentIndex():
