@@ -1,0 +1,1 @@
+"""The Nuheat thermostats screen: list, control panel, schedule editor, energy charts."""
