@@ -1,7 +1,8 @@
-"""Settings: the eWeLink app credentials, the account, where secrets live, the network.
+"""Settings: the eWeLink app credentials, the account, where secrets live, Nuheat, the network.
 
 The app secret is write-only here: the field starts empty whatever is stored, says
-whether one is saved, and a new value goes straight to the secret store.
+whether one is saved, and a new value goes straight to the secret store. The Nuheat
+card is its own module (`nuheat.py`); its signals are forwarded here.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton,
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from app.core.errors import SiteKitError
 from app.ui.onboarding.flow import REGIONS, region_label
+from app.ui.settings.common import save_row as _save_row
+from app.ui.settings.common import section as _section
+from app.ui.settings.nuheat import NuheatSection
 from app.ui.tasks import Tasks
-from app.ui.widgets import Banner, Page, form_label, form_layout, label, primary_button, titled_card
+from app.ui.widgets import Banner, Page, form_label, form_layout, label, primary_button
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -26,28 +30,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _section(title: str, detail: str = "") -> tuple[QWidget, QVBoxLayout]:
-    frame, layout = titled_card(title, margins=(20, 16, 20, 16), spacing=8)
-    if detail:
-        layout.addWidget(label(detail, "hint", wrap=True))
-    return frame, layout
-
-
-def _save_row(layout: QVBoxLayout, save: Callable[[], None]) -> tuple[QLabel, QPushButton]:
-    """A section's last row: what its last save said, and its Save button."""
-    row = QHBoxLayout()
-    status = label("", "hint", wrap=True)
-    row.addWidget(status, 1)
-    button = primary_button("Save")
-    button.clicked.connect(save)
-    row.addWidget(button)
-    layout.addLayout(row)
-    return status, button
-
-
 class SettingsPage(Page):
     sign_out_requested = Signal()
     sign_in_requested = Signal()
+    nuheat_sign_in_requested = Signal()
+    nuheat_sign_out_requested = Signal()
+    nuheat_configured = Signal()  # client ID or secret saved
+    temperature_unit_changed = Signal(str)  # "C" or "F"
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__("Settings", parent=parent)
@@ -104,6 +93,13 @@ class SettingsPage(Page):
         self.app_status, self.save_app_button = _save_row(layout, self.save_app)
         column.addWidget(app)
 
+        self.nuheat = NuheatSection(tasks)
+        self.nuheat.sign_in_requested.connect(self.nuheat_sign_in_requested.emit)
+        self.nuheat.sign_out_requested.connect(self.nuheat_sign_out_requested.emit)
+        self.nuheat.configured.connect(self.nuheat_configured.emit)
+        self.nuheat.temperature_unit_changed.connect(self.temperature_unit_changed.emit)
+        column.addWidget(self.nuheat)
+
         # network
         network, layout = _section(
             "Network",
@@ -150,10 +146,16 @@ class SettingsPage(Page):
         self.app_status.setText("")
         self.network_status.setText("")
         self.refresh_account()
+        self.nuheat.attach(ws)
         self._tasks.spawn(self._load_secret_state(), name="settings: secret state")
 
     def detach(self) -> None:
         self._ws = None
+        self.nuheat.detach()
+
+    def refresh_nuheat(self) -> None:
+        """After a Nuheat sign-in or sign-out."""
+        self.nuheat.refresh()
 
     def refresh_account(self) -> None:
         ws = self._ws
