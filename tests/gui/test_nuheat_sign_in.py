@@ -190,15 +190,41 @@ async def test_cancel_stops_waiting_and_closes_the_loopback_receiver(wizard, dem
     port = _redirect_port(browser.urls[0])
     assert await _listening(port)
 
-    _click(qtbot, page.cancel_button)
+    wizard.activateWindow()
+    qtbot.keyClick(page.sign_in_button.window(), Qt.Key.Key_Escape)  # = Cancel
     await until(lambda: wizard.nuheat_flow.state == READY, 5, "the page to stop waiting")
-    await until(lambda: not wizard._nuheat_task or wizard._nuheat_task.done(), 5, "the task")
+    await until(lambda: wizard._nuheat_task.done(), 5, "the task")
     assert not await _listening(port)
     assert page.cancelled_note.isVisible() and page.reason.text() == ""
     assert page.sign_in_button.text() == "Try again" and page.skip_button.isEnabled()
     assert not demo_ws.nuheat.signed_in
+
+    # again, cancelled with the button this time; a fresh receiver, closed as well
+    _click(qtbot, page.sign_in_button)
+    await until(lambda: len(browser.urls) == 2, 10, "the browser to be opened again")
+    second = _redirect_port(browser.urls[1])
+    assert await _listening(second)
+    _click(qtbot, page.cancel_button)
+    await until(lambda: wizard._nuheat_task.done(), 5, "the task")
+    assert wizard.nuheat_flow.state == READY and not await _listening(second)
     _click(qtbot, page.skip_button)
     assert wizard.emitted[-1] == "nuheat_skipped"
+
+
+async def test_a_new_start_supersedes_a_waiting_sign_in(wizard, demo_ws, qtbot):
+    page = wizard.nuheat_page
+    browser = Browser()
+    page.launch_browser = browser
+    wizard.start_nuheat(demo_ws.nuheat.sign_in)
+    _click(qtbot, page.sign_in_button)
+    await until(lambda: browser.urls, 10, "the browser to be opened")
+    old = wizard._nuheat_task
+    wizard.start_nuheat(demo_ws.nuheat.sign_in, simulated=True)  # e.g. the site changed
+    _click(qtbot, page.sign_in_button)
+    await until(lambda: old.done(), 5, "the old attempt to end")
+    assert not await _listening(_redirect_port(browser.urls[0]))
+    assert wizard.nuheat_flow.state in (WAITING, DONE)  # the old attempt did not reset it
+    await until(lambda: "nuheat_signed_in" in wizard.emitted, 15, "nuheat_signed_in")
 
 
 async def test_expired_sign_in_asks_to_sign_in_again_with_the_reason(wizard, demo_ws, qtbot):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.ui.onboarding.nuheat_flow import (DONE, NO_CLIENT_ID, WAITING, NuheatSignInFlow,
@@ -103,6 +103,7 @@ class NuheatSignInPage(QWidget):
         buttons.addWidget(self.skip_button)
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         buttons.addWidget(self.cancel_button)
         self.settings_button = QPushButton("Open Settings")
         buttons.addWidget(self.settings_button)

@@ -346,28 +346,40 @@ class OnboardingWizard(QWidget):
 
     async def _run_nuheat(self, sign_in: NuheatSignIn) -> None:
         flow = self.nuheat_flow
+        me = asyncio.current_task()
+
+        def current() -> bool:
+            # an attempt superseded by a new start_nuheat must not touch the new one's page
+            return self._nuheat_task is me
+
         try:
             if not flow.simulated and _takes_browser(sign_in):
                 await sign_in(self.nuheat_page.open_browser)
             else:
                 await sign_in()
         except asyncio.CancelledError:
-            flow.cancelled()
+            if current():
+                flow.cancelled()
             raise
         except ConfigError as exc:
-            flow.failed(exc.user_text(), config_error=True)
+            if current():
+                flow.failed(exc.user_text(), config_error=True)
             return
         except SiteKitError as exc:
             # invalid_client: Nuheat refused the client ID or secret from Settings
-            flow.failed(exc.user_text(), config_error=getattr(exc, "code", None) == "invalid_client")
+            if current():
+                flow.failed(exc.user_text(),
+                            config_error=getattr(exc, "code", None) == "invalid_client")
             return
         except Exception as exc:  # a bug, but the page must not wait forever
             log.exception("Nuheat sign-in failed unexpectedly")
-            flow.failed(f"Signing in to Nuheat failed unexpectedly ({type(exc).__name__}). "
-                        "The log has the details.")
+            if current():
+                flow.failed(f"Signing in to Nuheat failed unexpectedly ({type(exc).__name__}). "
+                            "The log has the details.")
             return
-        flow.succeeded()
-        self.nuheat_signed_in.emit()
+        if current():
+            flow.succeeded()
+            self.nuheat_signed_in.emit()
 
     def _nuheat_back(self) -> None:
         self._showing_nuheat = False
