@@ -42,6 +42,7 @@ class SettingsPage(Page):
         super().__init__("Settings", parent=parent)
         self._tasks = tasks
         self._ws: "Workspace | None" = None
+        self._secret_writes = 0
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -179,8 +180,10 @@ class SettingsPage(Page):
         from app.services.site import APPSECRET_KEY
 
         # the keyring may block (D-Bus): ask off the loop; only whether one exists
+        writes = self._secret_writes
         saved = await asyncio.to_thread(lambda: bool(ws.secrets.get(APPSECRET_KEY)))
-        self._show_secret_saved(saved)
+        if self._ws is ws and writes == self._secret_writes:  # not older than a save
+            self._show_secret_saved(saved)
 
     def _show_secret_saved(self, saved: bool) -> None:
         self.appsecret.setPlaceholderText(
@@ -202,6 +205,7 @@ class SettingsPage(Page):
         self._tasks.spawn(self._save_app(ws, appid, secret, region), name="settings: save app")
 
     async def _save_app(self, ws: "Workspace", appid: str, secret: str, region: str) -> None:
+        self._secret_writes += 1
         try:
             # settings file + keyring: blocking, so off the loop
             await asyncio.to_thread(ws.ewelink.configure, appid=appid,
