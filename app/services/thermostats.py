@@ -1,19 +1,50 @@
 """The Nuheat thermostats of the signed-in account, kept current from live changes.
 
-Interface skeleton (contract A); filled in by the next commits.
+`ws.thermostats` is what the thermostat screen and `sitekit nuheat` use: the list ordered
+by home, schedules (a thermostat moved to API v2 gets a read-only state with a reason, not
+an error), mode changes checked before they are sent, energy logs, and the server's quota.
+Live change notifications (already debounced by `NuheatLive`) re-read the object they name;
+subscribers hear the serial number, and the feed gets an `Event` worded for people.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Callable, Literal
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Literal
 
+from app.core.errors import SiteKitError
+from app.core.events import Event
 from app.core.ratelimit import ServerQuota
 from app.services.feed import Feed
 from app.services.nuheat import NuheatAccount
+from app.vendors.nuheat import schedule_rules
+from app.vendors.nuheat.client import NotFound, NuheatClient, ScheduleReadOnly
+from app.vendors.nuheat.live import NuheatLive
 from app.vendors.nuheat.models import (
-    EnergyUsageModel, ScheduleMode, ScheduleModel, TemperatureScale, ThermostatModel)
+    SET_POINT_MAX, SET_POINT_MIN, EnergyUsageModel, GroupModel, OperatingMode, ScheduleMode,
+    ScheduleModel, TemperatureScale, ThermostatModel, ThermostatUpdateModel,
+    format_temperature, set_point_in_range)
+
+log = logging.getLogger(__name__)
+
+VENDOR = "nuheat"
+# The API refuses a hold that ends more than 23 hours ahead.
+MAX_HOLD = timedelta(hours=23)
+MODE_NAMES = {ScheduleMode.AUTO: "Auto", ScheduleMode.HOLD: "Hold",
+              ScheduleMode.PERMANENT_HOLD: "Permanent hold"}
+LIVE_KINDS = {1: "account", 2: "thermostat", 3: "schedule", 4: "group"}
+
+ChangeListener = Callable[[str], None]  # a serial number; "" = the whole list
+QuotaListener = Callable[[ServerQuota], None]
+StatusListener = Callable[[str, str], None]  # live status, its message
+
+
+class ModeInvalid(SiteKitError):
+    """A mode change SiteKit will not send: the set point or hold time breaks a rule."""
 
 
 @dataclass
@@ -23,77 +54,492 @@ class ScheduleState:
     read_only_reason: str = ""  # non-empty after a 405 (moved to API v2): user text
 
 
+def read_only_text(error: ScheduleReadOnly) -> str:
+    return ("This thermostat was moved to Nuheat's newer API (v2), which does not let other "
+            "apps read or change its schedule. You can still change its mode and set point "
+            "here; edit its schedule in the Nuheat app.")
+
+
+def tz_hours(raw: Any) -> float:
+    """tzOffset as hours east of UTC: the API has been seen writing -5.0 and "-05:00"."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
+    text = str(raw or "").strip()
+    if ":" in text:
+        sign = -1.0 if text.startswith("-") else 1.0
+        hours, _, minutes = text.lstrip("+-").partition(":")
+        try:
+            return sign * (int(hours) + int(minutes) / 60)
+        except ValueError:
+            return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def mode_text(thermostat: ThermostatModel, *, use12_hour: bool = False) -> str:
+    """'Auto', 'Hold until 18:00' (the thermostat's local time), 'Permanent hold', 'Manual'."""
+    if thermostat.operating_mode == OperatingMode.MANUAL:
+        return "Manual"
+    text = MODE_NAMES.get(thermostat.schedule_mode, "—") if thermostat.schedule_mode else "—"
+    if thermostat.schedule_mode == ScheduleMode.HOLD and thermostat.hold_set_point_date_time:
+        until = _parse_utc(thermostat.hold_set_point_date_time)
+        if until is not None:
+            local = until.astimezone(_thermostat_tz(thermostat))
+            text += " until " + (local.strftime("%I:%M %p").lstrip("0") if use12_hour
+                                 else local.strftime("%H:%M"))
+    return text
+
+
+def _parse_utc(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _thermostat_tz(thermostat: ThermostatModel) -> timezone:
+    return timezone(timedelta(hours=tz_hours(thermostat.tz_offset)))
+
+
+def next_change(schedule: ScheduleModel, tz: timezone, now: datetime) -> datetime | None:
+    """The first active schedule event after `now`, in the thermostat's time zone."""
+    if now.tzinfo is None:
+        now = now.astimezone()
+    local_today = now.astimezone(tz).date()
+    by_weekday = {day.week_day: day for day in schedule.days}
+    best: datetime | None = None
+    # From yesterday: a SLEEP at 01:00 belongs to the evening before.
+    for offset in range(-1, 9):
+        day = local_today + timedelta(days=offset)
+        entry = by_weekday.get(day.isoweekday())
+        if entry is None:
+            continue
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        for event in entry.events:
+            minutes = event.minutes
+            if not event.active or minutes is None:
+                continue
+            at = midnight + timedelta(minutes=schedule_rules.day_position(int(event.schedule_type), minutes))
+            if at > now and (best is None or at < best):
+                best = at
+    return best
+
+
 class Thermostats:
     def __init__(self, account: NuheatAccount, feed: Feed) -> None:
         self._account = account
         self._feed = feed
         self._thermostats: dict[str, ThermostatModel] = {}
-        self._listeners: list[Callable[[str], None]] = []
-        self._quota_listeners: list[Callable[[ServerQuota], None]] = []
+        self._groups: dict[str, GroupModel] = {}
+        self._schedules: dict[str, ScheduleState] = {}
+        self._listeners: list[ChangeListener] = []
+        self._quota_listeners: list[QuotaListener] = []
+        self._status_listeners: list[StatusListener] = []
         self._scale: TemperatureScale | None = None
+        self._use12_hour = False
         self._quota: ServerQuota | None = None
         self._loaded = False
-        self.live_status = "stopped"
+        self._live: NuheatLive | None = None
+        self._unsubscribe_live: Callable[[], None] | None = None
+        self._live_auth: Any = None
+        self._live_status = "stopped"
+        self.live_message = ""
+        self._tasks: set[asyncio.Task] = set()
 
-    def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+    # -- subscriptions ----------------------------------------------------------------------
 
-    def subscribe_quota(self, callback: Callable[[ServerQuota], None]) -> Callable[[], None]:
-        self._quota_listeners.append(callback)
-        return lambda: (self._quota_listeners.remove(callback)
-                        if callback in self._quota_listeners else None)
+    def subscribe(self, callback: ChangeListener) -> Callable[[], None]:
+        return _add(self._listeners, callback)
+
+    def subscribe_quota(self, callback: QuotaListener) -> Callable[[], None]:
+        return _add(self._quota_listeners, callback)
+
+    def subscribe_status(self, callback: StatusListener) -> Callable[[], None]:
+        """The live channel's status ("online", "reconnecting", …) and its message."""
+        return _add(self._status_listeners, callback)
+
+    def _notify(self, serial: str) -> None:
+        _call_all(self._listeners, serial)
+
+    # -- what is known ----------------------------------------------------------------------
 
     @property
     def items(self) -> list[ThermostatModel]:
-        return list(self._thermostats.values())
+        return sorted(self._thermostats.values(),
+                      key=lambda t: (self.home_name(t.serial_number).casefold(), t.name.casefold(),
+                                     t.serial_number))
 
     def get(self, serial: str) -> ThermostatModel | None:
         return self._thermostats.get(serial)
 
     def home_name(self, serial: str) -> str:
-        return ""
+        thermostat = self._thermostats.get(serial)
+        group = self._groups.get(thermostat.group_id) if thermostat and thermostat.group_id else None
+        return group.group_name if group else ""
+
+    def group(self, group_id: str) -> GroupModel | None:
+        return self._groups.get(group_id)
 
     @property
     def scale(self) -> TemperatureScale:
-        return self._scale or TemperatureScale.CELSIUS
+        if self._scale is not None:
+            return self._scale
+        return TemperatureScale.parse(getattr(self._account._settings, "temperature_unit", ""))
+
+    @property
+    def use12_hour(self) -> bool:
+        return self._use12_hour
 
     @property
     def quota(self) -> ServerQuota | None:
+        if self._quota is None and self._account.client is not None:
+            return self._account.client.quota
         return self._quota
 
     @property
     def loaded(self) -> bool:
         return self._loaded
 
+    @property
+    def live_status(self) -> str:
+        return self._live_status
+
+    def mode_text(self, serial: str) -> str:
+        thermostat = self._thermostats.get(serial)
+        return mode_text(thermostat, use12_hour=self._use12_hour) if thermostat else ""
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _client(self) -> NuheatClient:
+        client = await self._account.ensure_signed_in()
+        # A sign-in builds a new client: hook every one up to the quota display.
+        if client.on_quota is not self._on_quota:
+            client.on_quota = self._on_quota
+        return client
+
+    def _on_quota(self, quota: ServerQuota) -> None:
+        self._quota = quota
+        _call_all(self._quota_listeners, quota)
+
     async def refresh(self) -> None:
-        raise NotImplementedError
+        """Account scale, homes and thermostats, all at once; subscribers hear ""."""
+        client = await self._client()
+        account = await client.account()
+        groups = await client.groups()
+        thermostats = await self._read_thermostats(client)
+        self._scale = account.temperature_scale
+        self._use12_hour = account.use12_hour
+        self._groups = {g.group_id: g for g in groups}
+        self._thermostats = {t.serial_number: t for t in thermostats}
+        self._schedules = {s: state for s, state in self._schedules.items() if s in self._thermostats}
+        self._loaded = True
+        self._notify("")
+
+    async def _read_thermostats(self, client: NuheatClient) -> list[ThermostatModel]:
+        # Read raw rather than with client.thermostats(): tzOffset arrives as "-05:00" as
+        # well as -5.0, and the model keeps only numbers (see tz_hours).
+        try:
+            raw = await client.request("GET", "/api/v1/Thermostat")
+        except NotFound:
+            return []
+        return [_thermostat(item) for item in raw or [] if isinstance(item, dict)]
+
+    async def _read_thermostat(self, client: NuheatClient, serial: str) -> ThermostatModel:
+        raw = await client.request("GET", f"/api/v1/Thermostat/{serial}")
+        return _thermostat(raw if isinstance(raw, dict) else {"serialNumber": serial})
+
+    async def reload_thermostat(self, serial: str) -> ThermostatModel | None:
+        """Read one thermostat again; gone from the account: dropped from the list."""
+        client = await self._client()
+        try:
+            thermostat = await self._read_thermostat(client, serial)
+        except NotFound:
+            if self._thermostats.pop(serial, None) is not None:
+                self._schedules.pop(serial, None)
+                self._notify("")
+            return None
+        is_new = serial not in self._thermostats
+        self._thermostats[serial] = thermostat
+        self._notify("" if is_new else serial)
+        return thermostat
 
     async def schedule(self, serial: str, *, reload: bool = False) -> ScheduleState:
-        raise NotImplementedError
+        """The week schedule; a thermostat moved to API v2 gets a read-only state with a reason."""
+        cached = self._schedules.get(serial)
+        if cached is not None and not reload:
+            return cached
+        client = await self._client()
+        try:
+            state = ScheduleState(await client.schedule(serial))
+        except ScheduleReadOnly as exc:
+            state = ScheduleState(None, read_only_text(exc))
+        self._schedules[serial] = state
+        return state
+
+    def cached_schedule(self, serial: str) -> ScheduleState | None:
+        return self._schedules.get(serial)
+
+    # -- changing ---------------------------------------------------------------------------
 
     async def save_schedule(self, schedule: ScheduleModel) -> ScheduleModel:
-        raise NotImplementedError
+        """Checked locally first (ScheduleInvalid lists every broken rule), sent, read back."""
+        client = await self._client()
+        serial = schedule.serial_number
+        try:
+            await client.put_schedule(schedule)
+        except ScheduleReadOnly as exc:
+            self._schedules[serial] = ScheduleState(None, read_only_text(exc))
+            self._notify(serial)
+            raise
+        saved = await client.schedule(serial)
+        self._schedules[serial] = ScheduleState(saved)
+        self._notify(serial)
+        name = self._name(serial)
+        self._feed.publish(Event(VENDOR, serial, "schedule", {
+            "text": f"{name}: schedule saved ({_schedule_outline(saved)})",
+            "name": name, "action": "saved", "days": len(saved.days)}))
+        return saved
 
     async def set_mode(self, serial: str, mode: ScheduleMode, set_point: int | None = None,
                        until: datetime | None = None) -> ThermostatModel:
-        raise NotImplementedError
+        """Auto, Hold (until `until`, ≤ 23 h ahead; None: the next schedule event) or
+        Permanent hold; `set_point` in hundredths of °C. Returns the thermostat read back."""
+        mode = ScheduleMode(mode)
+        client = await self._client()
+        current = self._thermostats.get(serial)
+        if current is None:
+            current = await self._read_thermostat(client, serial)
+        if mode is ScheduleMode.AUTO:
+            update = ThermostatUpdateModel.auto(serial)
+        else:
+            if set_point is None:
+                set_point = current.set_point_temp
+            self._check_set_point(set_point)
+            if mode is ScheduleMode.PERMANENT_HOLD:
+                update = ThermostatUpdateModel.permanent_hold(serial, set_point)
+            else:
+                update = ThermostatUpdateModel.hold(serial, set_point, self._hold_until(until, current))
+        await client.update_thermostat(update)
+        after = await self._read_thermostat(client, serial)
+        self._thermostats[serial] = after
+        self._notify(serial)
+        wanted = MODE_NAMES[mode]
+        if mode is not ScheduleMode.AUTO:
+            wanted += f" {format_temperature(set_point, self.scale)}"
+        self._feed.publish(Event(VENDOR, serial, "command", {
+            "text": f"{after.name or serial}: {wanted} → now {mode_text(after, use12_hour=self._use12_hour)}",
+            "mode": int(mode), "set_point": set_point, "result": "ok"}))
+        return after
+
+    def _check_set_point(self, centi: int) -> None:
+        if not set_point_in_range(centi):
+            scale = self.scale
+            raise ModeInvalid(
+                f"{format_temperature(centi, scale)} is outside what a Nuheat thermostat accepts.",
+                hint=f"Choose a set point between {format_temperature(SET_POINT_MIN, scale)} and "
+                     f"{format_temperature(SET_POINT_MAX, scale)}.")
+
+    def _hold_until(self, until: datetime | None, thermostat: ThermostatModel) -> str | None:
+        if until is None:
+            return None  # the server holds until the next schedule event
+        if until.tzinfo is None:
+            until = until.astimezone()  # the laptop's local time
+        now = datetime.now(timezone.utc)
+        tz = _thermostat_tz(thermostat)
+        if until <= now:
+            raise ModeInvalid("The hold must end in the future.",
+                              hint="Pick a later time, or hold until the next schedule event.")
+        if until - now > MAX_HOLD:
+            latest = (now + MAX_HOLD).astimezone(tz)
+            raise ModeInvalid(
+                "A hold can last at most 23 hours.",
+                hint=f"Pick a time before {latest.strftime('%a %H:%M')} (the thermostat's time), "
+                     "or use Permanent hold.")
+        return until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def next_schedule_change(self, serial: str, now: datetime) -> datetime | None:
-        return None
+        """The next active event of the cached schedule (None until it was loaded, or read-only)."""
+        thermostat = self._thermostats.get(serial)
+        state = self._schedules.get(serial)
+        if thermostat is None or state is None or state.schedule is None:
+            return None
+        return next_change(state.schedule, _thermostat_tz(thermostat), now)
 
     async def energy(self, serial: str, view: Literal["day", "week", "month"],
                      when: date) -> EnergyUsageModel:
-        raise NotImplementedError
+        """Hour by hour (day), day by day (week), or month by month for `when.year` (month)."""
+        client = await self._client()
+        if view == "day":
+            return await client.energy_day(serial, when)
+        if view == "week":
+            return await client.energy_week(serial, when)
+        if view == "month":
+            return await client.energy_month(serial, when.year)
+        raise ValueError(f"unknown energy view {view!r}")
+
+    # -- live changes -----------------------------------------------------------------------
 
     async def start_live(self) -> None:
-        raise NotImplementedError
+        """Connect to the change notifications (once per sign-in)."""
+        client = await self._client()
+        live = self._live
+        if live is not None and live.session is client.session and self._live_auth is client.auth \
+                and live.status != "signed_out":
+            return
+        await self.stop_live()
+        live = NuheatLive.from_auth(client.session, client.auth, api=client.api, refresh=self._reread)
+        self._live_auth = client.auth
+        self._unsubscribe_live = live.subscribe(self._on_live_event)
+        self._live = live
+        await live.start()
+
+    async def wait_live_online(self, timeout: float = 15.0) -> None:
+        if self._live is None:
+            await self.start_live()
+        await self._live.wait_online(timeout)
 
     async def stop_live(self) -> None:
-        pass
+        tasks, self._tasks = self._tasks, set()
+        for task in tasks:
+            task.cancel()
+        live, self._live = self._live, None
+        if live is None:
+            return
+        await live.stop()
+        if self._unsubscribe_live is not None:
+            self._unsubscribe_live()
+            self._unsubscribe_live = None
+        if self._live_status != "signed_out":
+            self._set_live_status("stopped", "Live changes stopped.")
+
+    def _set_live_status(self, status: str, message: str) -> None:
+        self._live_status, self.live_message = status, message
+        for callback in list(self._status_listeners):
+            try:
+                callback(status, message)
+            except Exception:  # a screen's bug must not stop live changes
+                log.exception("thermostat status listener failed")
+
+    async def _reread(self, kind: int, item_id: str) -> dict[str, Any] | None:
+        """What a notification names, read again; returns the Event payload."""
+        if kind == 2:
+            thermostat = await self.reload_thermostat(item_id)
+            return self._thermostat_payload(thermostat) if thermostat else {
+                "text": f"Thermostat {item_id} is no longer on this account."}
+        if kind == 3:
+            if item_id not in self._thermostats:
+                return None
+            state = await self.schedule(item_id, reload=True)
+            self._notify(item_id)
+            name = self._name(item_id)
+            if state.schedule is None:
+                return {"text": f"{name}: schedule changed (read-only here)", "name": name}
+            return {"text": f"{name}: schedule changed ({_schedule_outline(state.schedule)})",
+                    "name": name}
+        if kind == 4:
+            client = await self._client()
+            try:
+                group = await client.group(item_id)
+            except NotFound:
+                self._groups.pop(item_id, None)
+                self._notify("")
+                return {"text": f"Home {item_id} is no longer on this account."}
+            self._groups[item_id] = group
+            self._notify("")
+            away = "away" if group.away_mode else "at home"
+            return {"text": f"{group.group_name or 'Home'}: {away}", "home": group.group_name,
+                    "away": group.away_mode}
+        if kind == 1:
+            client = await self._client()
+            account = await client.account()
+            scale_changed = account.temperature_scale is not self._scale
+            self._scale, self._use12_hour = account.temperature_scale, account.use12_hour
+            if scale_changed:
+                self._notify("")
+            return {"text": f"Account settings changed (temperatures in {account.temperature_scale.value})"}
+        return None
+
+    def _thermostat_payload(self, t: ThermostatModel) -> dict[str, Any]:
+        scale = self.scale
+        parts = [format_temperature(t.current_temperature, scale),
+                 f"set point {format_temperature(t.set_point_temp, scale)}",
+                 mode_text(t, use12_hour=self._use12_hour)]
+        if t.is_heating:
+            parts.append("heating")
+        if not t.online:
+            parts.append("offline")
+        return {"text": f"{t.name or t.serial_number}: " + ", ".join(parts), "name": t.name,
+                "current_temperature": t.current_temperature, "set_point": t.set_point_temp,
+                "mode": mode_text(t), "heating": t.is_heating, "online": t.online}
+
+    def _on_live_event(self, event: Event) -> None:
+        if event.kind == "connection":
+            status = str(event.payload.get("status", ""))
+            self._set_live_status(status, str(event.payload.get("message", "")))
+            self._feed.publish(event)
+            if status == "online" and event.payload.get("resync") and self._loaded:
+                # Changes made while we were away were never notified: read everything again.
+                self._spawn(self.refresh())
+            return
+        payload = dict(event.payload.get("object") or {})
+        if "error" in event.payload:
+            payload.setdefault("text", f"Changed, but reading it again failed: {event.payload['error']}")
+            payload["error"] = event.payload["error"]
+        if not payload:
+            return
+        payload["notified"] = event.payload.get("timeStamp")
+        self._feed.publish(Event(VENDOR, event.device, event.kind, payload, time=event.time))
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("Nuheat: re-reading after a reconnect failed: %s", task.exception())
+
+    # -- sign-out ------------------------------------------------------------------------------
 
     def clear(self) -> None:
-        self._thermostats = {}
-        self._loaded = False
-        for callback in list(self._listeners):
-            callback("")
+        """Forget everything (after sign-out); subscribers hear ""."""
+        self._thermostats, self._groups, self._schedules = {}, {}, {}
+        self._scale, self._quota, self._loaded = None, None, False
+        self._notify("")
+
+    def _name(self, serial: str) -> str:
+        thermostat = self._thermostats.get(serial)
+        return (thermostat.name if thermostat and thermostat.name else serial)
+
+
+def _thermostat(raw: dict[str, Any]) -> ThermostatModel:
+    thermostat = ThermostatModel.from_api(raw)
+    thermostat.tz_offset = tz_hours(raw.get("tzOffset"))
+    return thermostat
+
+
+def _schedule_outline(schedule: ScheduleModel) -> str:
+    groups = {day.week_day_group_number for day in schedule.days}
+    return f"{len(groups)} day group{'s' if len(groups) != 1 else ''}"
+
+
+def _add(listeners: list, callback) -> Callable[[], None]:
+    listeners.append(callback)
+
+    def unsubscribe() -> None:
+        with contextlib.suppress(ValueError):
+            listeners.remove(callback)
+
+    return unsubscribe
+
+
+def _call_all(listeners: list, value: Any) -> None:
+    for callback in list(listeners):
+        try:
+            callback(value)
+        except Exception:  # one broken screen must not silence the others
+            log.exception("thermostat listener failed")

@@ -24,6 +24,7 @@ from app.services.inventory import Inventory
 from app.services.lan import LanPresence
 from app.services.nuheat import NuheatAccount
 from app.services.site import SiteProfile
+from app.services.thermostats import Thermostats
 from app.vendors.ewelink.live import EwelinkLive
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Workspace:
         self.feed = Feed(store)
         self.ewelink = EwelinkAccount(profile, settings, secrets, self.session, self.clock)
         self.nuheat = NuheatAccount(profile, settings, secrets, self.session)
+        self.thermostats = Thermostats(self.nuheat, self.feed)
         directory = None
         if demo_site is not None and not getattr(demo_site, "device_mdns", True):
             directory = demo_site.lan_directory  # no multicast on plain loopback
@@ -132,8 +134,15 @@ class Workspace:
         await self.ewelink.sign_out()
         self.inventory.clear()
 
+    async def sign_out_nuheat(self) -> None:
+        """Stop Nuheat live changes, revoke and forget the sign-in, empty the thermostat list."""
+        await self.thermostats.stop_live()
+        await self.nuheat.sign_out()
+        self.thermostats.clear()
+
     async def close(self) -> None:
         await self.stop_live()
+        await self.thermostats.stop_live()
         await self.lan.stop()
         await self.feed.close()
         await self.ewelink.close()
