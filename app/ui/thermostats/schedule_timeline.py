@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter,
-                           QPainterPath, QPaintEvent, QPen)
+                           QPainterPath, QPaintEvent, QPen, QPixmap)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.services.schedule_editing import TIMELINE_MINUTES, DraftEvent, ScheduleDraft
@@ -90,6 +90,7 @@ class ScheduleTimeline(QWidget):
         self._grab_offset = 0.0
         self._pressed = False
         self._hover: tuple[int, int] | None = None
+        self._row_cache: dict[int, tuple[tuple, QPixmap]] = {}
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -110,6 +111,7 @@ class ScheduleTimeline(QWidget):
         self.draft = draft
         self.placeholder = placeholder
         self.selected = None
+        self._row_cache.clear()
         self._pressed = False
         self._relayout()
         self.update()
@@ -247,7 +249,7 @@ class ScheduleTimeline(QWidget):
         for at, geometry in enumerate(self._rows):
             if geometry.top > clip.bottom() or geometry.top + geometry.height < clip.top():
                 continue
-            self._paint_row(painter, at, geometry)
+            painter.drawPixmap(0, geometry.top, self._row_pixmap(at, geometry))
         general = self.draft.general_violations
         if general and self._rows:
             y = self._rows[-1].top + self._rows[-1].height + 4
@@ -259,6 +261,30 @@ class ScheduleTimeline(QWidget):
                                             int(Qt.TextFlag.TextWordWrap), text)
                 painter.drawText(rect, int(Qt.TextFlag.TextWordWrap), text)
                 y += rect.height() + 2
+
+    def _row_pixmap(self, at: int, geometry: _RowGeometry) -> QPixmap:
+        """The row drawn once and reused while nothing it shows changes: during a drag
+        only the dragged row is drawn again, and only when its clock moved."""
+        draft = self.draft
+        assert draft is not None
+        selected = self.selected[1] if self.selected and self.selected[0] == at else None
+        key = (draft.rows[at], selected, tuple(draft.row_violations(at)), geometry.top,
+               geometry.height, tuple(geometry.lanes), self.width(), self.scale,
+               self.devicePixelRatioF())
+        cached = self._row_cache.get(at)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(round(self.width() * ratio), round((geometry.height + 1) * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(0, -geometry.top)
+        self._paint_row(painter, at, geometry)
+        painter.end()
+        self._row_cache[at] = (key, pixmap)
+        return pixmap
 
     def _paint_ruler(self, painter: QPainter) -> None:
         left, width = self.timeline_left, self.timeline_width
@@ -310,8 +336,9 @@ class ScheduleTimeline(QWidget):
                          int(Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap), row.label)
 
         # temperature segments: each running event holds until the next one
-        running = sorted((e.position, e.temperature) for e in row.events
-                         if e.active and e.position is not None)
+        positions = [e.position for e in row.events]
+        running = sorted((p, e.temperature) for p, e in zip(positions, row.events)
+                         if e.active and p is not None)
         painter.save()
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor("#eef2f6"))
@@ -331,7 +358,7 @@ class ScheduleTimeline(QWidget):
                 segment = QRectF(x0, track.top(), x1 - x0, track.height())
                 painter.fillRect(segment, temperature_colour(temperature))
                 text = format_temperature(temperature, self.scale)
-                gap = self._widest_gap(row.events, start, end)
+                gap = self._widest_gap(positions, start, end)
                 if gap is not None and metrics.horizontalAdvance(text) + 8 < gap[1] - gap[0]:
                     painter.setPen(QColor("#334155"))
                     painter.drawText(QRectF(gap[0], track.top(), gap[1] - gap[0], track.height()),
@@ -364,13 +391,13 @@ class ScheduleTimeline(QWidget):
             for rect, text in geometry.messages:
                 painter.drawText(rect, int(Qt.TextFlag.TextWordWrap), text)
 
-    def _widest_gap(self, events: tuple[DraftEvent, ...], start: int,
+    def _widest_gap(self, positions: list[int | None], start: int,
                     end: int) -> tuple[float, float] | None:
         """The widest stretch of a segment not covered by a marker (switched-off events
         sit inside segments), for the temperature text."""
         edges = [self.x_for_position(start) + (MARKER_RADIUS + 2 if start > 0 else 4)]
-        inner = sorted(self.x_for_position(e.position) for e in events
-                       if e.position is not None and start < e.position < end)
+        inner = sorted(self.x_for_position(p) for p in positions
+                       if p is not None and start < p < end)
         points = []
         for x in inner:
             points += [x - MARKER_RADIUS - 2, x + MARKER_RADIUS + 2]
