@@ -20,7 +20,13 @@ from app.vendors.nuheat.models import (OperatingMode, ScheduleMode, TemperatureS
                                        ThermostatModel, format_temperature)
 
 NAME, HOME, TEMPERATURE, SET_POINT, MODE, HEATING, STATUS = range(7)
-HEADERS = ("Name", "Home", "Temperature", "Set point", "Mode", "Heating", "Status")
+# "Floor", not "Temperature": it is the floor sensor's reading, and the short word leaves
+# the Mode column room for "Permanent hold" in a narrow list
+HEADERS = ("Name", "Home", "Floor", "Set point", "Mode", "Heating", "Status")
+HEADER_TIPS = ("", "The Nuheat home (group) the thermostat belongs to",
+               "The floor temperature now", "The temperature the thermostat heats to",
+               "Follows the schedule, holds until a time, or holds until changed",
+               "Whether the heating is on right now", "Connected to the Nuheat cloud")
 SERIAL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 HEAT = "#ea580c"  # the heating colour: warm, and not the red of an error
@@ -150,6 +156,13 @@ class ThermostatListModel(FlatTableModel):
 
     # -- QAbstractTableModel ----------------------------------------------------------
 
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(HEADER_TIPS)):
+            return HEADER_TIPS[section] or None
+        return super().headerData(section, orientation, role)
+
     def row_count(self) -> int:
         return len(self._rows)
 
@@ -167,7 +180,7 @@ class ThermostatListModel(FlatTableModel):
             return mode_text(t)
         if column == HEATING:
             if not t.online:
-                return "—"
+                return "Offline"  # so the Status column can go when the list is narrow
             return "Heating" if t.is_heating else "Idle"
         if column == STATUS:
             return status_text(t)
@@ -186,7 +199,9 @@ class ThermostatListModel(FlatTableModel):
             if column == STATUS:
                 colour = style.MUTED if not t.online else (style.WARN if t.error else style.OK)
                 return status_dot(colour)
-            if column == HEATING and t.online:
+            if column == HEATING:
+                if not t.online:
+                    return status_dot(style.MUTED)
                 return status_dot(HEAT if t.is_heating else "#cbd5e1")
             return None
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -53,11 +53,11 @@ QTabBar::tab:disabled {{ color: #b6c0cc; }}
 class ThermostatTable(QTableView):
     """The list; drops the least needed columns when it is too narrow for all of them.
 
-    The panel beside it names the home and the status anyway; what an installer scans
-    the list for is temperature, mode and heating.
+    The panel beside it names the home and the status anyway (and the Heating column says
+    "Offline"); what an installer scans the list for is temperature, mode and heating.
     """
 
-    DROP_ORDER = (HOME, STATUS, SET_POINT)
+    DROP_ORDER = (STATUS, HOME, SET_POINT)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -90,6 +90,7 @@ class ThermostatsPage(Page):
         self._tasks = tasks
         self._ws: "Workspace | None" = None
         self._signals: "WorkspaceSignals | None" = None
+        self._connections: list = []
         self._action: Callable[[], None] | None = None
         self._selected: str | None = None
         self._keep_selected: str | None = None
@@ -172,7 +173,9 @@ class ThermostatsPage(Page):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 5)
+        self.splitter.setSizes([440, 560])  # scaled to the real width when first laid out
         self.table.setMinimumWidth(300)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tabs.setMinimumWidth(420)
 
         self.stack = QStackedWidget()
@@ -201,11 +204,8 @@ class ThermostatsPage(Page):
         self.panel.clear_state()
         self.panel.set_controller(service.set_mode, service.next_schedule_change)
         self.energy.set_loader(service.energy)
-        for name, slot in (("thermostat_changed", self._thermostat_changed),
-                           ("quota_changed", self._quota_changed)):
-            signal = getattr(signals, name, None)
-            if signal is not None:
-                signal.connect(slot)
+        self._connections = [signals.thermostat_changed.connect(self._thermostat_changed),
+                             signals.quota_changed.connect(self._quota_changed)]
         self._quota_changed(service.quota)
         if self._can_load(ws):
             self.refresh()
@@ -214,14 +214,10 @@ class ThermostatsPage(Page):
 
     def detach(self) -> None:
         signals, self._signals = self._signals, None
-        for name, slot in (("thermostat_changed", self._thermostat_changed),
-                           ("quota_changed", self._quota_changed)):
-            signal = getattr(signals, name, None) if signals is not None else None
-            if signal is not None:
-                try:
-                    signal.disconnect(slot)
-                except (RuntimeError, TypeError):
-                    pass
+        if signals is not None:
+            for connection in self._connections:
+                signals.disconnect(connection)
+        self._connections = []
         self._ws = None
         self.panel.set_controller(None, None)
         self.energy.set_loader(None)
