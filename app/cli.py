@@ -8,7 +8,8 @@
     sitekit ewelink …          login | configure | logout | devices | switch | watch
     sitekit pair …             AP-pair a Sonoff (laptop on its ITEAD hotspot)
     sitekit lan …              discover | switch: devices on the local network
-    sitekit nuheat …           login | thermostats | set | schedule get/put | energy
+    sitekit nuheat …           login | configure | logout | thermostats | set | schedule get/put |
+                               energy | watch
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
@@ -110,6 +111,15 @@ def _add_nuheat(commands) -> None:
     actions = nuheat.add_subparsers(dest="action", metavar="ACTION", required=True)
     login = actions.add_parser("login", help="sign in in the browser (the demo site signs in by itself)")
     login.add_argument("--json", action="store_true")
+    configure = actions.add_parser("configure", help="set the client ID (and secret) Nuheat issued")
+    configure.add_argument("--client-id", required=True, metavar="ID")
+    configure.add_argument("--client-secret-stdin", action="store_true",
+                           help="read the client secret from standard input (an empty line forgets it); "
+                                "it goes to the keyring, never to the settings file")
+    actions.add_parser("logout", help="revoke and forget this site's Nuheat sign-in")
+    watch = actions.add_parser("watch", help="print live changes as they arrive (Ctrl+C stops)")
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    watch.add_argument("--for", dest="seconds", type=float, metavar="SECONDS", help="stop after this long")
     thermostats = actions.add_parser("thermostats", help="list the account's thermostats")
     thermostats.add_argument("--json", action="store_true")
 

@@ -6,21 +6,22 @@ speaks hundredths of a degree Celsius.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import webbrowser
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
-from app.cli import print_json
+from app.cli import print_json, read_secret
 from app.cli_support import run_with_workspace
-from app.core.errors import ConfigError
+from app.core.errors import ConfigError, SiteKitError
+from app.core.events import Event
 from app.services.workspace import Workspace
 from app.vendors.nuheat import schedule_rules
+from app.vendors.nuheat.client import ScheduleReadOnly
 from app.vendors.nuheat.models import (
-    EnergyUsageModel, OperatingMode, ScheduleMode, ScheduleModel, ScheduleType, TemperatureScale,
-    ThermostatModel, ThermostatUpdateModel, format_temperature, from_centi, set_point_in_range, to_centi)
-
-MODE_NAMES = {ScheduleMode.AUTO: "Auto", ScheduleMode.HOLD: "Hold", ScheduleMode.PERMANENT_HOLD: "Permanent hold"}
+    EnergyUsageModel, ScheduleMode, ScheduleModel, ScheduleType, TemperatureScale, ThermostatModel,
+    format_temperature, from_centi, to_centi)
 
 
 async def run(args) -> int:
@@ -48,8 +49,8 @@ async def _login(ws: Workspace, args) -> int:
 
 async def _find(ws: Workspace, which: str) -> ThermostatModel:
     """A thermostat by serial number or (case-insensitive) name."""
-    client = await ws.nuheat.ensure_signed_in()
-    thermostats = await client.thermostats()
+    await ws.thermostats.refresh()
+    thermostats = ws.thermostats.items
     for thermostat in thermostats:
         if thermostat.serial_number == which:
             return thermostat
@@ -60,45 +61,39 @@ async def _find(ws: Workspace, which: str) -> ThermostatModel:
                       hint="Use a serial number from `sitekit nuheat thermostats`.")
 
 
-def _mode_text(t: ThermostatModel) -> str:
-    if t.operating_mode == OperatingMode.MANUAL:
-        return "Manual"
-    mode = MODE_NAMES.get(t.schedule_mode, "—") if t.schedule_mode is not None else "—"
-    if t.schedule_mode == ScheduleMode.HOLD and t.hold_set_point_date_time:
-        mode += f" until {t.hold_set_point_date_time}"
-    return mode
-
-
 def _degrees(centi: int, scale: TemperatureScale) -> float:
     value = from_centi(centi, scale)
     return round(value) if scale is TemperatureScale.FAHRENHEIT else round(value * 2) / 2
 
 
 async def _thermostats(ws: Workspace, args) -> int:
-    client = await ws.nuheat.ensure_signed_in()
-    scale = await ws.nuheat.temperature_scale()
-    thermostats = await client.thermostats()
+    await ws.thermostats.refresh()
+    scale = ws.thermostats.scale
+    thermostats = ws.thermostats.items
+    mode = ws.thermostats.mode_text
     if args.json:
-        print_json([{"serial_number": t.serial_number, "name": t.name, "online": t.online,
-                     "heating": t.is_heating, "mode": _mode_text(t),
+        print_json([{"serial_number": t.serial_number, "name": t.name,
+                     "home": ws.thermostats.home_name(t.serial_number), "online": t.online,
+                     "heating": t.is_heating, "mode": mode(t.serial_number),
                      "temperature_scale": scale.value,
                      "current_temperature": _degrees(t.current_temperature, scale),
                      "set_point": _degrees(t.set_point_temp, scale),
                      "error": t.error} for t in thermostats])
         return 0
-    rows = [("SERIAL", "NAME", "NOW", "SET POINT", "HEATING", "ONLINE", "MODE")]
-    rows += [(t.serial_number, t.name, format_temperature(t.current_temperature, scale),
+    rows = [("SERIAL", "HOME", "NAME", "NOW", "SET POINT", "HEATING", "ONLINE", "MODE")]
+    rows += [(t.serial_number, ws.thermostats.home_name(t.serial_number), t.name,
+              format_temperature(t.current_temperature, scale),
               format_temperature(t.set_point_temp, scale), "yes" if t.is_heating else "no",
-              "yes" if t.online else "no", _mode_text(t) + (f" ({t.error})" if t.error else ""))
+              "yes" if t.online else "no", mode(t.serial_number) + (f" ({t.error})" if t.error else ""))
              for t in thermostats]
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    widths = [max(len(r[i]) for r in rows) for i in range(7)]
     for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:7])) + "  " + row[7])
     return 0
 
 
-def _hold_until(text: str) -> str:
-    """ISO 8601 (a time zone, or local time) or HH:MM (the next such local time), as UTC."""
+def _hold_until(text: str) -> datetime:
+    """ISO 8601 (a time zone, or local time) or HH:MM (the next such local time)."""
     text = text.strip()
     try:
         if len(text) <= 5 and ":" in text:
@@ -114,34 +109,31 @@ def _hold_until(text: str) -> str:
     except ValueError:
         raise ConfigError(f"Cannot read the hold time {text!r}.",
                           hint="Give HH:MM (local) or an ISO 8601 date and time, e.g. 2026-11-23T18:00.") from None
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when
 
 
 async def _set(ws: Workspace, args) -> int:
     thermostat = await _find(ws, args.serial)
-    scale = await ws.nuheat.temperature_scale()
+    scale = ws.thermostats.scale
     unit = "°F" if scale is TemperatureScale.FAHRENHEIT else "°C"
+    centi = until = None
     if args.auto:
-        update = ThermostatUpdateModel.auto(thermostat.serial_number)
+        mode = ScheduleMode.AUTO
     else:
         if args.temp is None:
             raise ConfigError("Give the set point with --temp.", hint=f"In {unit}, e.g. --temp 21.5.")
-        centi = to_centi(args.temp, scale)
-        if not set_point_in_range(centi):
-            raise ConfigError(f"{args.temp:g} {unit} is outside the thermostat's range.",
-                              hint=f"Choose between {format_temperature(500, scale)} and "
-                                   f"{format_temperature(7000, scale)}.")
+        centi = to_centi(args.temp, scale)  # the service checks the range, in the user's unit
         if args.permanent:
-            update = ThermostatUpdateModel.permanent_hold(thermostat.serial_number, centi)
+            mode = ScheduleMode.PERMANENT_HOLD
         else:
-            update = ThermostatUpdateModel.hold(thermostat.serial_number, centi, _hold_until(args.hold))
-    await ws.nuheat.client.update_thermostat(update)
-    after = await ws.nuheat.client.thermostat(thermostat.serial_number)
+            mode, until = ScheduleMode.HOLD, _hold_until(args.hold)
+    after = await ws.thermostats.set_mode(thermostat.serial_number, mode, centi, until)
+    shown = ws.thermostats.mode_text(after.serial_number)
     if args.json:
-        print_json({"serial_number": after.serial_number, "name": after.name, "mode": _mode_text(after),
+        print_json({"serial_number": after.serial_number, "name": after.name, "mode": shown,
                     "set_point": _degrees(after.set_point_temp, scale), "temperature_scale": scale.value})
     else:
-        print(f"{after.name}: {_mode_text(after)}, set point {format_temperature(after.set_point_temp, scale)}")
+        print(f"{after.name}: {shown}, set point {format_temperature(after.set_point_temp, scale)}")
     return 0
 
 
@@ -161,11 +153,15 @@ def _schedule_lines(schedule: ScheduleModel, scale: TemperatureScale) -> list[st
 async def _schedule(ws: Workspace, args) -> int:
     if args.schedule_action == "get":
         thermostat = await _find(ws, args.serial)
-        schedule = await ws.nuheat.client.schedule(thermostat.serial_number)
+        state = await ws.thermostats.schedule(thermostat.serial_number)
+        if state.schedule is None:
+            raise ScheduleReadOnly("Nuheat", 405, "", message=f"{thermostat.name}'s schedule is read-only here. "
+                                   + state.read_only_reason)
+        schedule = state.schedule
         if args.json:
             print_json(schedule.to_api())
         else:
-            scale = await ws.nuheat.temperature_scale()
+            scale = ws.thermostats.scale
             print(f"{thermostat.name} ({thermostat.serial_number})")
             for line in _schedule_lines(schedule, scale):
                 print(line)
@@ -200,7 +196,7 @@ async def _schedule_put(ws: Workspace, args) -> int:
         for violation in violations:
             print(_violation_text(violation), file=sys.stderr)
         return 1
-    await ws.nuheat.client.put_schedule(ScheduleModel.from_api(raw))
+    await ws.thermostats.save_schedule(ScheduleModel.from_api(raw))
     print(f"Saved the schedule of {thermostat.name} ({thermostat.serial_number}).")
     return 0
 
@@ -214,15 +210,15 @@ def _energy_json(usage: EnergyUsageModel) -> dict:
 
 async def _energy(ws: Workspace, args) -> int:
     thermostat = await _find(ws, args.serial)
-    client = ws.nuheat.client
+    serial = thermostat.serial_number
     if args.year is not None:
-        usage = await client.energy_month(thermostat.serial_number, args.year)
+        usage = await ws.thermostats.energy(serial, "month", date(args.year, 1, 1))
         label = "Month"
     elif args.week is not None:
-        usage = await client.energy_week(thermostat.serial_number, args.week)
+        usage = await ws.thermostats.energy(serial, "week", args.week)
         label = "Day"
     else:
-        usage = await client.energy_day(thermostat.serial_number, args.day)
+        usage = await ws.thermostats.energy(serial, "day", args.day)
         label = "Hour"
     if args.json:
         print_json({"serial_number": thermostat.serial_number, **_energy_json(usage)})
@@ -239,5 +235,73 @@ async def _energy(ws: Workspace, args) -> int:
     return 0
 
 
+async def _configure(ws: Workspace, args) -> int:
+    secret = read_secret("Nuheat client secret (empty: none, a public PKCE client): ", True) \
+        if args.client_secret_stdin else None
+    # Settings file and keyring writes block (the keyring may be a D-Bus round trip).
+    await asyncio.to_thread(ws.nuheat.configure, client_id=args.client_id, client_secret=secret)
+    if secret is None:
+        said = "kept the stored client secret, if any"
+    elif secret.strip():
+        said = "stored the client secret in the secret store"
+    else:
+        said = "forgot the client secret (a public PKCE client)"
+    print(f"Saved the Nuheat client ID in settings and {said}.")
+    print(ws.secrets.location)
+    return 0
+
+
+async def _logout(ws: Workspace, args) -> int:
+    was_signed_in = ws.nuheat.signed_in
+    await ws.sign_out_nuheat()
+    if was_signed_in:
+        print(f"Signed out of Nuheat on {ws.profile.label}: the sign-in was revoked and forgotten.")
+    else:
+        print(f"Not signed in to Nuheat on {ws.profile.label}; nothing to forget.")
+    return 0
+
+
+def _watch_line(event: Event) -> str:
+    stamp = event.time.astimezone().strftime("%H:%M:%S")
+    payload = event.payload or {}
+    if event.kind == "connection":
+        text = str(payload.get("message") or payload.get("status") or "connection")
+    else:
+        text = str(payload.get("text") or event.summary())
+    return f"{stamp}  {event.kind:10}  {text}"
+
+
+async def _watch(ws: Workspace, args) -> int:
+    """Live changes as they arrive, until Ctrl+C (or --for SECONDS)."""
+    await ws.thermostats.refresh()
+    done = asyncio.get_running_loop().create_future()
+
+    def show(event: Event) -> None:
+        if event.vendor != "nuheat":
+            return
+        if args.json:
+            print_json(event.to_json())
+        else:
+            print(_watch_line(event), flush=True)
+        if event.kind == "connection" and event.payload.get("status") == "signed_out" and not done.done():
+            done.set_exception(SiteKitError(str(event.payload.get("message") or "Signed out of Nuheat."),
+                                            hint="Sign in again: `sitekit nuheat login`."))
+
+    unsubscribe = ws.feed.subscribe(show)
+    try:
+        await ws.thermostats.start_live()
+        if not args.json:
+            print(f"Watching {len(ws.thermostats.items)} thermostats on {ws.profile.label}; "
+                  "Ctrl+C stops.", file=sys.stderr, flush=True)
+        try:
+            await asyncio.wait_for(done, timeout=args.seconds)
+        except asyncio.TimeoutError:
+            pass
+    finally:
+        unsubscribe()
+        await ws.thermostats.stop_live()
+    return 0
+
+
 ACTIONS = {"login": _login, "thermostats": _thermostats, "set": _set, "schedule": _schedule,
-           "energy": _energy}
+           "energy": _energy, "configure": _configure, "logout": _logout, "watch": _watch}

@@ -107,3 +107,86 @@ def test_site_file_schedule_round_trip(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_set_point_out_of_range_is_refused_in_the_users_unit():
+    result = nuheat("set", MASTER_BATH, "--temp", "80", "--permanent")
+    assert result.returncode == 1
+    assert "80.0 °C is outside" in result.stderr and "5.0 °C" in result.stderr
+
+
+def test_thermostats_are_listed_by_home():
+    listed = json.loads(nuheat("thermostats", "--json").stdout)
+    homes = [t["home"] for t in listed]
+    assert homes == sorted(homes, key=str.casefold) and "Lakeside Cabin" in homes
+
+
+def test_watch_prints_changes_until_the_time_is_up():
+    # The demo site's thermostats drift every 5 s, each change notified over SignalR.
+    result = nuheat("watch", "--json", "--for", "9")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert any(e["kind"] == "connection" and e["payload"]["status"] == "online" for e in events)
+    changes = [e for e in events if e["kind"] == "thermostat"]
+    assert changes and all(e["vendor"] == "nuheat" and e["payload"]["text"] for e in changes)
+    text = nuheat("watch", "--for", "6")
+    assert text.returncode == 0, text.stderr
+    assert "Receiving Nuheat live changes" in text.stdout and "thermostat" in text.stdout
+    assert "Ctrl+C stops" in text.stderr
+
+
+def test_logout_on_a_site_that_never_signed_in():
+    result = nuheat("logout")
+    assert result.returncode == 0 and "nothing to forget" in result.stdout
+
+
+def test_configure_keeps_the_secret_out_of_the_settings_file(isolated_home, monkeypatch, capsys):
+    """In-process: the test keyring lives in this process's memory."""
+    import io
+
+    import keyring
+
+    from app.cli import main
+    from app.core.paths import settings_file
+    from app.services.site import NUHEAT_CLIENT_SECRET_KEY
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-value\n"))
+    assert main(["nuheat", "configure", "--client-id", "issued-id", "--client-secret-stdin"]) == 0
+    assert "secret store" in capsys.readouterr().out
+    text = settings_file().read_text(encoding="utf-8")
+    assert "issued-id" in text and "s3cret-value" not in text
+    assert keyring.get_password("sitekit", NUHEAT_CLIENT_SECRET_KEY) == "s3cret-value"
+
+    # Without the flag the stored secret stays; an empty line forgets it (a public client).
+    assert main(["nuheat", "configure", "--client-id", "other-id"]) == 0
+    assert keyring.get_password("sitekit", NUHEAT_CLIENT_SECRET_KEY) == "s3cret-value"
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["nuheat", "configure", "--client-id", "other-id", "--client-secret-stdin"]) == 0
+    assert keyring.get_password("sitekit", NUHEAT_CLIENT_SECRET_KEY) is None
+
+
+async def test_logout_revokes_and_forgets(nuheat_sim, isolated_home, capsys):
+    """A site file whose tokens are remembered: logout revokes at the identity server."""
+    import argparse
+
+    from app.cli_nuheat import run
+    from app.services.workspace import Workspace
+
+    description = {"ewelink": {"region": "eu", "api": "http://127.0.0.1:9", "appid": "a", "appsecret": "s"},
+                   "nuheat": {"issuer": nuheat_sim.issuer, "api": nuheat_sim.api,
+                              "client_id": nuheat_sim.client_id, "client_secret": nuheat_sim.client_secret,
+                              "username": nuheat_sim.username, "password": nuheat_sim.password}}
+    site = isolated_home.parent / "site.json"
+    site.write_text(json.dumps(description))
+    ws = await Workspace.open(site_file=site, store_events=False)
+    await ws.nuheat.sign_in()
+    await ws.close()
+    args = argparse.Namespace(demo=False, site=site, action="logout", json=False)
+    assert await run(args) == 0
+    assert "revoked and forgotten" in capsys.readouterr().out
+    assert nuheat_sim.revocations == 1
+    ws = await Workspace.open(site_file=site, store_events=False)
+    try:
+        assert not ws.nuheat.signed_in
+    finally:
+        await ws.close()
