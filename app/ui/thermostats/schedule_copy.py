@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QGridLayout, QHBox
                                QPushButton, QVBoxLayout, QWidget)
 
 from app.services.schedule_editing import ScheduleDraft
+from app.ui import style
 from app.ui.widgets import label, primary_button
 from app.vendors.nuheat import schedule_rules as rules
 
@@ -36,6 +37,7 @@ class CopyDayDialog(QDialog):
         self.targets: dict[int, QCheckBox] = {}
         for at, (weekday, name) in enumerate(rules.WEEKDAY_NAMES.items()):
             box = QCheckBox(name)
+            box.setStyleSheet(f"QCheckBox:disabled {{ color: {style.MUTED}; }}")
             box.toggled.connect(self._update)
             self.targets[weekday] = box
             grid.addWidget(box, at % 4, at // 4)
@@ -66,13 +68,18 @@ class CopyDayDialog(QDialog):
 
     def _source_changed(self) -> None:
         alike = self.draft.rows[self.draft.row_of_weekday(self.source_day)].weekdays
+        source = self.source_day
         for weekday, box in self.targets.items():
             same = weekday in alike
+            name = rules.WEEKDAY_NAMES[weekday]
             box.blockSignals(True)
+            box.setText(name if not same else
+                        f"{name} (copied from)" if weekday == source else f"{name} (already the same)")
             box.setChecked(same)
             box.setEnabled(not same)
-            box.setToolTip("Already has these events" if same else "")
             box.blockSignals(False)
+        self.note.setText(f"The days you tick get exactly {rules.WEEKDAY_NAMES[source]}'s events "
+                          "and are edited together with it from then on.")
         self._update()
 
     def _update(self) -> None:
