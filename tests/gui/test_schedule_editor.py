@@ -9,15 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-try:
-    from app.services.thermostats import ScheduleState
-except ImportError:  # TEMP until H3 commits the service
-    from dataclasses import dataclass
-
-    @dataclass
-    class ScheduleState:  # type: ignore[no-redef]
-        schedule: object
-        read_only_reason: str = ""
+from app.services.thermostats import ScheduleState
 from app.ui.thermostats.schedule_editor import ScheduleEditor
 from app.vendors.nuheat import client as nuheat_client
 from app.vendors.nuheat import schedule_rules as rules
@@ -254,13 +246,16 @@ async def test_drag_flag_fix_save_and_read_back_from_the_simulator(qtbot, demo_w
 async def test_a_thermostat_on_api_v2_is_shown_read_only(qtbot, demo_ws):
     client = await demo_ws.nuheat.ensure_signed_in()
     _, serial = await _serials(client)
-    with pytest.raises(nuheat_client.ScheduleReadOnly) as raised:
+    with pytest.raises(nuheat_client.ScheduleReadOnly):
         await client.schedule(serial)
+    state = await demo_ws.thermostats.schedule(serial)  # the state the page hands over
+    assert state.schedule is None and state.read_only_reason
     editor = ScheduleEditor()
     qtbot.addWidget(editor)
     editor.resize(900, 520)
     editor.show()
-    editor.set_schedule(ScheduleState(None, str(raised.value)), TemperatureScale.CELSIUS,
-                        "Cabin Bath")
+    editor.set_schedule(state, TemperatureScale.CELSIUS, "Cabin Bath")
     assert "read-only" in editor.banner.text()
+    assert state.read_only_reason in editor.banner.text()
     assert editor.draft is None and not editor.save_button.isVisible()
+    assert not editor.details.isVisible() and editor.timeline.placeholder
