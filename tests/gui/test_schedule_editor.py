@@ -106,6 +106,14 @@ def test_escape_cancels_a_drag_and_arrow_keys_move_the_selection(qtbot):
     QTest.keyClick(timeline, Qt.Key.Key_Right)
     assert _leave_clock(editor) == "08:30"
     assert editor.time.currentData() == "08:30"
+    # choosing events without the mouse
+    QTest.keyClick(timeline, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert timeline.selected == (0, 2) and "RETURN" in editor.event_name.text()
+    QTest.keyClick(timeline, Qt.Key.Key_Down)
+    assert timeline.selected == (1, 2) and "Sat, Sun" in editor.event_name.text()
+    QTest.keyClick(timeline, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert timeline.selected == (1, 1)
+    assert _leave_clock(editor) == "08:30" and _leave_clock(editor, 1) == "10:00"
 
 
 def test_details_edit_the_selected_event_in_the_users_scale(qtbot):

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter,
                            QPainterPath, QPaintEvent, QPen, QPixmap)
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.services.schedule_editing import TIMELINE_MINUTES, DraftEvent, ScheduleDraft
 from app.ui import style
@@ -548,22 +548,65 @@ class ScheduleTimeline(QWidget):
             self.context_requested.emit(row, event.globalPos())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """Esc cancels a drag; ← → move the selected event 15 min; Ctrl+← → pick the
+        previous/next event of the row, ↑ ↓ the row above/below."""
         draft = self.draft
         key = event.key()
-        if draft is not None and draft.dragging and key == Qt.Key.Key_Escape:
-            self._pressed = False
-            draft.cancel_drag()
-            self.refresh()
-            self.changed.emit(False)
+        if draft is None:
+            super().keyPressEvent(event)
             return
-        if draft is not None and self.selected is not None and not self.read_only \
-                and not draft.dragging and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            row, index = self.selected
-            position = draft.event(row, index).position
-            if position is not None:
-                step = rules.GRID_MINUTES * (1 if key == Qt.Key.Key_Right else -1)
-                if draft.move_event(row, index, position + step):
-                    self.refresh()
-                    self.changed.emit(True)
+        if draft.dragging:
+            if key == Qt.Key.Key_Escape:
+                self._pressed = False
+                draft.cancel_drag()
+                self.refresh()
+                self.changed.emit(False)
             return
-        super().keyPressEvent(event)
+        arrows = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+        if key not in arrows or not draft.rows:
+            super().keyPressEvent(event)
+            return
+        if self.selected is None:
+            self.select((0, self._events_by_time(0)[0]) if draft.rows[0].events else None)
+            return
+        row, index = self.selected
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            target = row + (1 if key == Qt.Key.Key_Down else -1)
+            if 0 <= target < len(draft.rows) and draft.rows[target].events:
+                self.select((target, min(index, len(draft.rows[target].events) - 1)))
+            return
+        forward = key == Qt.Key.Key_Right
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            order = self._events_by_time(row)
+            at = order.index(index) + (1 if forward else -1)
+            if 0 <= at < len(order):
+                self.select((row, order[at]))
+            return
+        position = draft.event(row, index).position
+        if not self.read_only and position is not None:
+            if draft.move_event(row, index, position + rules.GRID_MINUTES * (1 if forward else -1)):
+                self.refresh()
+                self.changed.emit(True)
+
+    def _events_by_time(self, row: int) -> list[int]:
+        events = self.draft.rows[row].events  # type: ignore[union-attr]
+        return sorted(range(len(events)), key=lambda i: (events[i].position or 0, i))
+
+    def event(self, event: QEvent) -> bool:  # noqa: A003 - Qt's name
+        if event.type() == QEvent.Type.ToolTip and self.draft is not None:
+            hit = self.event_at(QPointF(event.pos()))
+            if hit is None:
+                QToolTip.hideText()
+                event.ignore()
+                return True
+            row, index = hit
+            item = self.draft.event(row, index)
+            state = "" if item.active else " (switched off)"
+            text = (f"<b>{item.name}</b> {item.clock}{state} · "
+                    f"{format_temperature(item.temperature, self.scale)}<br>"
+                    f"{self.draft.rows[row].label}")
+            for violation in self.draft.event_violations(row, index):
+                text += f"<br><span style='color:{style.ERROR}'>{violation.message}</span>"
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
