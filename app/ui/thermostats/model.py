@@ -173,7 +173,8 @@ class ThermostatListModel(FlatTableModel):
         if column == HOME:
             return self._home(t.serial_number) or "—"
         if column == TEMPERATURE:
-            return format_temperature(t.current_temperature, scale) if t.online else "—"
+            # offline: the last reported value, in the row's grey (the panel says the same)
+            return format_temperature(t.current_temperature, scale)
         if column == SET_POINT:
             return format_temperature(t.set_point_temp, scale)
         if column == MODE:
@@ -215,8 +216,6 @@ class ThermostatListModel(FlatTableModel):
                 self._bold = QFont()
                 self._bold.setWeight(QFont.Weight.DemiBold)
             return self._bold
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (TEMPERATURE, SET_POINT):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [f"{t.name} — serial {t.serial_number}"]
             if self._home(t.serial_number):

@@ -69,7 +69,8 @@ class ThermostatTable(QTableView):
         model = self.model()
         if model is None:
             return
-        needs = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+        # the style sheet's cell padding is not in the size hints: allow for it
+        needs = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) + 12
                  for c in range(model.columnCount())}
         hidden: set[int] = set()
         for column in self.DROP_ORDER:

@@ -325,7 +325,8 @@ class ThermostatPanel(QWidget):
 
     def apply(self) -> None:
         t = self.thermostat
-        if t is None or self._set_mode is None or self.pending or not t.online:
+        if t is None or self._set_mode is None or self.pending or not t.online \
+                or not self._form_dirty:
             return
         manual = is_manual(t)
         mode = ScheduleMode.PERMANENT_HOLD if manual else self.chosen_mode
@@ -482,7 +483,8 @@ class ThermostatPanel(QWidget):
         editable = t.online and not self.pending and self._set_mode is not None
         for widget in (self.modes_box, self.set_point_edit, self.until_edit):
             widget.setEnabled(editable)
-        self.apply_button.setEnabled(editable)
+        # nothing changed in the form: nothing to send
+        self.apply_button.setEnabled(editable and self._form_dirty)
         self.apply_button.setText("Applying…" if self.pending else "Apply")
         self.reset_button.setVisible(self._form_dirty and not self.pending)
         self.spinner.setVisible(self.pending)
