@@ -142,6 +142,23 @@ def seed_homes(owner: str) -> tuple[list[SimGroup], list[SimThermostat]]:
     return groups, thermostats
 
 
+def seed_more_homes(owner: str, count: int, *, per_home: int = 10) -> tuple[list[SimGroup], list[SimThermostat]]:
+    """`count` more thermostats in extra buildings of `per_home` rooms each (benchmarks, big sites)."""
+    groups: list[SimGroup] = []
+    thermostats: list[SimThermostat] = []
+    serial = 1_400_000
+    for index in range(count):
+        if index % per_home == 0:
+            groups.append(SimGroup(str(41_000 + len(groups)), f"Building {len(groups) + 1}", owner))
+        serial += 7
+        rng = random.Random(serial)
+        thermostats.append(SimThermostat(
+            serialNumber=str(serial), name=f"Unit {index % per_home + 1:02d}", groupId=groups[-1].groupId,
+            owner=owner, currentTemperature=rng.randrange(1850, 2350, 5),
+            heated_area_m2=round(rng.uniform(4, 18), 1), days=weekday_weekend_schedule()))
+    return groups, thermostats
+
+
 # ----- energy ---------------------------------------------------------------------------------
 
 def heating_minutes(serial: str, day: date) -> list[int]:

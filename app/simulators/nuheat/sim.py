@@ -1,6 +1,7 @@
 """`NuheatSim`: the simulated Nuheat cloud, an identity server and the OpenAPI v1 on loopback.
 
     sim = NuheatSim()                      # demo data, seed rate limits
+    NuheatSim(demo_thermostats=200)        # the demo homes plus buildings of 10 up to 200
     await sim.start("127.0.0.1", port=0)   # port N>0: identity on N, API on N+1
     sim.issuer, sim.api                    # base URLs (no trailing slash)
     sim.client_id, sim.client_secret       # a confidential client (secret; PKCE optional)
@@ -91,7 +92,8 @@ class NuheatSim:
     def __init__(self, *, client_id: str = "sitekit-desktop", client_secret: str | None = None,
                  public_client_id: str = "sitekit-native", redirect_uris: Iterable[str] = (),
                  rate_limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS, seed: bool = True,
-                 hub_ping_interval: float = 15.0, live_drift_seconds: float | None = None) -> None:
+                 hub_ping_interval: float = 15.0, live_drift_seconds: float | None = None,
+                 demo_thermostats: int | None = None) -> None:
         self.client_id = client_id
         self.client_secret = client_secret if client_secret is not None else secrets.token_urlsafe(24)
         self.public_client_id = public_client_id
@@ -107,7 +109,7 @@ class NuheatSim:
         self.thermostats: dict[str, demo.SimThermostat] = {}
         self.username, self.password = demo.DEMO_USERNAME, demo.DEMO_PASSWORD
         if seed:
-            self._seed()
+            self._seed(demo_thermostats)
         # bounded: a demo site serves a GUI for hours
         self.requests: deque[ApiRequest] = deque(maxlen=HISTORY)
         self.notifications: deque[Notification] = deque(maxlen=HISTORY)
@@ -120,11 +122,14 @@ class NuheatSim:
         self._api: _Listener | None = None
         self._host = "127.0.0.1"
 
-    def _seed(self) -> None:
+    def _seed(self, total: int | None = None) -> None:
         for user in demo.seed_users():
             self.users[user.user_id] = user
         owner = next(u for u in self.users.values() if u.username == demo.DEMO_USERNAME)
         groups, thermostats = demo.seed_homes(owner.user_id)
+        if total is not None and total > len(thermostats):
+            more_groups, more = demo.seed_more_homes(owner.user_id, total - len(thermostats))
+            groups, thermostats = groups + more_groups, thermostats + more
         self.groups.update((g.groupId, g) for g in groups)
         self.thermostats.update((t.serialNumber, t) for t in thermostats)
 
