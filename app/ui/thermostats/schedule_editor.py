@@ -90,14 +90,13 @@ class ScheduleEditor(QWidget):
         self.details_hint = label("Select an event to change its time, temperature or "
                                   "whether it runs.", "hint", wrap=True)
         details_layout.addWidget(self.details_hint)
+        # the event's name on a line of its own, so the controls fit a narrow panel
+        self.event_name = label("")
+        details_layout.addWidget(self.event_name)
         self.event_row = QWidget()
         row = QHBoxLayout(self.event_row)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
-        self.event_name = label("")
-        self.event_name.setMinimumWidth(120)
-        row.addWidget(self.event_name)
-        row.addSpacing(6)
         row.addWidget(label("Time"))
         self.time = QComboBox()
         self.time.setAccessibleName("Event time")
@@ -346,6 +345,7 @@ class ScheduleEditor(QWidget):
         event = self._selected_event()
         editable = self.editable
         self.details_hint.setVisible(event is None)
+        self.event_name.setVisible(event is not None)
         self.event_row.setVisible(event is not None)
         if event is None:
             return

@@ -94,7 +94,7 @@ class ScheduleTimeline(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(360)  # narrow panels still fit; arrows and the time list help there
         self.setAccessibleName("Weekly schedule timeline")
         self._font = QFont(self.font())
         self._small = QFont(self.font())
