@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu,
-                               QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from app.services.schedule_editing import TIMELINE_MINUTES, ScheduleDraft, clock_for_position
 from app.ui import style
@@ -37,6 +37,11 @@ LEGEND = "W wake · L leave · R return · S sleep · dashed: switched off"
 
 
 class ScheduleEditor(QWidget):
+    """Save emits `save_requested(ScheduleModel)` and enters the saving state itself
+    (controls off, "Saving…"); the owner ends it with `saved()` or `show_save_error(text)`.
+    `set_schedule` replaces the draft and its undo history: check `dirty` first when a
+    re-read could throw away the user's unsaved edits."""
+
     save_requested = Signal(object)  # ScheduleModel
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -289,7 +294,8 @@ class ScheduleEditor(QWidget):
 
     def _edited(self) -> None:
         self._just_saved = False
-        self.banner.clear() if not self.read_only_reason else None
+        if not self.read_only_reason:
+            self.banner.clear()  # an old save error no longer describes what is shown
         self.timeline.refresh()
         self._refresh()
 
