@@ -267,3 +267,17 @@ async def test_a_thermostat_on_api_v2_is_shown_read_only(qtbot, demo_ws):
     assert state.read_only_reason in editor.banner.text()
     assert editor.draft is None and not editor.save_button.isVisible()
     assert not editor.details.isVisible() and editor.timeline.placeholder
+
+
+def test_a_schedule_missing_days_says_so(qtbot):
+    from app.vendors.nuheat.models import ScheduleModel
+
+    schedule = _schedule()
+    editor = _editor(qtbot, ScheduleModel(schedule.serial_number, schedule.days[:5]))
+    assert [r.label for r in editor.draft.rows] == ["Mon–Fri"]
+    [general] = editor.draft.general_violations
+    assert "Saturday, Sunday" in general.message
+    editor.copy_day(1, [6, 7])  # give the weekend the weekday events: complete again
+    assert editor.draft.valid and editor.save_button.isEnabled()
+    editor.separate_day(7)
+    assert [r.label for r in editor.draft.rows] == ["Mon–Sat", "Sunday"]

@@ -251,8 +251,8 @@ class ScheduleTimeline(QWidget):
                 continue
             painter.drawPixmap(0, geometry.top, self._row_pixmap(at, geometry))
         general = self.draft.general_violations
-        if general and self._rows:
-            y = self._rows[-1].top + self._rows[-1].height + 4
+        if general:
+            y = (self._rows[-1].top + self._rows[-1].height if self._rows else RULER_HEIGHT) + 4
             painter.setFont(self._font)
             painter.setPen(QColor(style.ERROR))
             for violation in general:
