@@ -227,9 +227,8 @@ class Thermostats:
     async def refresh(self) -> None:
         """Account scale, homes and thermostats, all at once; subscribers hear ""."""
         client = await self._client()
-        account = await client.account()
-        groups = await client.groups()
-        thermostats = await self._read_thermostats(client)
+        account, groups, thermostats = await asyncio.gather(
+            client.account(), client.groups(), self._read_thermostats(client))
         self._scale = account.temperature_scale
         self._use12_hour = account.use12_hour
         self._groups = {g.group_id: g for g in groups}
@@ -412,7 +411,7 @@ class Thermostats:
         if self._unsubscribe_live is not None:
             self._unsubscribe_live()
             self._unsubscribe_live = None
-        if self._live_status != "signed_out":
+        if self._live_status not in ("stopped", "signed_out"):
             self._set_live_status("stopped", "Live changes stopped.")
 
     def _set_live_status(self, status: str, message: str) -> None:

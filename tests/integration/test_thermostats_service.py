@@ -4,6 +4,7 @@ and live changes made "on the thermostat" reaching subscribers and the feed."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -206,3 +207,35 @@ def test_next_change_in_the_thermostat_time_zone():
     assert next_change(schedule, tz, datetime(2026, 11, 24, 2, 0, tzinfo=tz)) == \
         datetime(2026, 11, 24, 6, 30, tzinfo=tz)
     assert tz_hours(-5.0) == -5.0 and tz_hours("+05:30") == 5.5 and tz_hours(None) == 0.0
+
+
+async def test_saving_a_v2_schedule_turns_the_state_read_only(ws, sim):
+    await ws.thermostats.refresh()
+    schedule = (await ws.thermostats.schedule(MASTER_BATH)).schedule
+    schedule.serial_number = CABIN_BATH
+    from app.vendors.nuheat.client import ScheduleReadOnly
+
+    with pytest.raises(ScheduleReadOnly):
+        await ws.thermostats.save_schedule(schedule)
+    assert ws.thermostats.cached_schedule(CABIN_BATH).read_only_reason
+
+
+async def test_repeated_notifications_become_one_event_and_a_reconnect_reads_everything(ws, sim):
+    await ws.thermostats.refresh()
+    events: list[Event] = []
+    ws.feed.subscribe(events.append)
+    await ws.thermostats.start_live()
+    await ws.thermostats.wait_live_online(10)
+    sim.faults.notify_twice = True
+    sim.change_on_thermostat(MASTER_BATH, currentTemperature=1844)
+    await wait_until(lambda: any(e.kind == "thermostat" for e in events), timeout=6)
+    await asyncio.sleep(1.5)  # past the debounce: a second event would have arrived by now
+    assert len([e for e in events if e.kind == "thermostat" and e.device == MASTER_BATH]) == 1
+
+    # A change while the socket is down is never notified; the resync after reconnecting reads it.
+    statuses: list[str] = []
+    ws.thermostats.subscribe_status(lambda status, message: statuses.append(status))
+    sim.thermostats[MASTER_BATH].name = "Main Bath"  # changed without a notification
+    await sim.hub.drop_connections()
+    await wait_until(lambda: "reconnecting" in statuses and statuses[-1] == "online", timeout=10)
+    await wait_until(lambda: ws.thermostats.get(MASTER_BATH).name == "Main Bath", timeout=5)
