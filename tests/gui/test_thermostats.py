@@ -220,3 +220,93 @@ def test_signed_out_offers_the_sign_in(qtbot):
     assert screen.list_state.action.text() == "Sign in to Nuheat"
     with qtbot.waitSignal(screen.sign_in_requested, timeout=1000):
         qtbot.mouseClick(screen.list_state.action, Qt.MouseButton.LeftButton)
+
+
+async def test_a_failed_schedule_save_keeps_the_edits(page, demo_ws):
+    sim = demo_ws.demo_site.nuheat
+    serial = _serial(page, "Server Room")
+    page.select_thermostat(serial)
+    page.tabs.setCurrentIndex(SCHEDULE)
+    editor = page.editor
+    await until(lambda: editor.draft is not None and editor.draft.serial_number == serial, 10,
+                "the schedule")
+    before = sim.thermostats[serial].days[0]["events"][0]["temperature"]
+    editor.draft.set_temperature(0, 0, 2250)
+    editor._edited()
+    sim.faults.http_status = 500
+    try:
+        editor.save()
+        await until(lambda: not editor.saving, 15, "the failed save")
+    finally:
+        sim.faults.http_status = None
+    assert "Not saved" in editor.banner.text()
+    assert editor.dirty  # nothing lost: Save again works
+    assert sim.thermostats[serial].days[0]["events"][0]["temperature"] == before
+    editor.save()
+    await until(lambda: not editor.saving, 10, "the second save")
+    assert not editor.dirty
+    assert sim.thermostats[serial].days[0]["events"][0]["temperature"] == 2250
+
+
+async def test_unsaved_schedule_edits_are_not_dropped_by_a_click_in_the_list(page, qtbot):
+    serial = _serial(page, "Break Room")
+    other = _serial(page, "Washroom")
+    page.select_thermostat(serial)
+    page.tabs.setCurrentIndex(SCHEDULE)
+    editor = page.editor
+    await until(lambda: editor.draft is not None and editor.draft.serial_number == serial, 10,
+                "the schedule")
+    editor.draft.set_temperature(0, 0, 2150)
+    editor._edited()
+
+    page.select_thermostat(other)
+    box = page.unsaved_box
+    assert box is not None and "Break Room" in box.text()
+    assert page.panel.thermostat.serial_number == serial  # still on the edited one
+    keep = next(b for b in box.buttons() if b.text() == "Keep editing")
+    qtbot.mouseClick(keep, Qt.MouseButton.LeftButton)
+    assert page.unsaved_box is None and editor.dirty
+    assert page.model.thermostat_at(page.table.currentIndex().row()).serial_number == serial
+
+    page.select_thermostat(other)
+    discard = next(b for b in page.unsaved_box.buttons() if b.text() == "Discard changes")
+    qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
+    assert page.panel.thermostat.serial_number == other
+    await until(lambda: editor.draft is not None and editor.draft.serial_number == other, 10,
+                "the other schedule")
+    assert not editor.dirty
+
+
+async def test_an_account_in_fahrenheit_with_a_12_hour_clock(page, demo_ws, qtbot):
+    sim = demo_ws.demo_site.nuheat
+    user = next(u for u in sim.users.values() if u.username == sim.username)
+    user.temperatureScale, user.use12Hour = "Fahrenheit", True
+    serial = _serial(page, "Master Bath")
+    page.select_thermostat(serial)
+    page.refresh()
+    await until(lambda: cell(page.model, row_of(page.model, NAME, "Master Bath"),
+                             SET_POINT).endswith("°F"), 10, "the list in °F")
+    panel = page.panel
+    assert panel.set_point_edit.suffix() == " °F"
+    assert (panel.set_point_edit.minimum(), panel.set_point_edit.maximum()) == (41, 158)
+    qtbot.mouseClick(panel.mode_buttons[ScheduleMode.PERMANENT_HOLD], Qt.MouseButton.LeftButton)
+    panel.set_point_edit.setValue(75)
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    await until(lambda: not panel.pending, 10, "the change")
+    assert sim.thermostat(serial).setPointTemp == 2389  # 75 °F in hundredths of °C
+    assert cell(page.model, row_of(page.model, NAME, "Master Bath"), SET_POINT) == "75 °F"
+
+    qtbot.mouseClick(panel.mode_buttons[ScheduleMode.HOLD], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    await until(lambda: not panel.pending, 10, "the hold")
+    assert panel.error_text() == ""
+    mode = cell(page.model, row_of(page.model, NAME, "Master Bath"), MODE)
+    assert mode.startswith("Hold until ") and mode.endswith(("AM", "PM"))
+
+
+async def test_signing_out_shows_the_sign_in_again(page, demo_ws):
+    await demo_ws.sign_out_nuheat()
+    await until(lambda: page.stack.currentWidget() is page.list_state, 5, "the signed-out state")
+    assert page.list_state.text.text() == "Not signed in to Nuheat"
+    assert page.model.rowCount() == 0
+    assert page.panel.thermostat is None

@@ -44,28 +44,31 @@ def hold_until(thermostat: ThermostatModel) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.now().astimezone().tzinfo)
 
 
-def clock_text(moment: datetime, now: datetime | None = None) -> str:
-    """'14:30' today (laptop time), 'Tue 14:30' on another day."""
+def clock_text(moment: datetime, now: datetime | None = None, use12_hour: bool = False) -> str:
+    """'14:30' today (laptop time), 'tomorrow 06:30', 'Tue 14:30'; '2:30 PM' on a 12-hour
+    account (the Nuheat account's own setting)."""
     local = moment.astimezone()
     today = (now or datetime.now().astimezone()).astimezone().date()
+    clock = f"{local:%I:%M %p}".lstrip("0") if use12_hour else f"{local:%H:%M}"
     if local.date() == today:
-        return f"{local:%H:%M}"
+        return clock
     if local.date() == today + timedelta(days=1):
-        return f"tomorrow {local:%H:%M}"
-    return f"{local:%a %H:%M}"
+        return f"tomorrow {clock}"
+    return f"{local:%a} {clock}"
 
 
 def is_manual(thermostat: ThermostatModel) -> bool:
     return thermostat.operating_mode == OperatingMode.MANUAL
 
 
-def mode_text(thermostat: ThermostatModel, now: datetime | None = None) -> str:
+def mode_text(thermostat: ThermostatModel, now: datetime | None = None,
+              use12_hour: bool = False) -> str:
     if is_manual(thermostat):
         return "Manual"
     mode = thermostat.schedule_mode
     if mode == ScheduleMode.HOLD:
         until = hold_until(thermostat)
-        return f"Hold until {clock_text(until, now)}" if until else "Hold"
+        return f"Hold until {clock_text(until, now, use12_hour)}" if until else "Hold"
     if mode == ScheduleMode.PERMANENT_HOLD:
         return "Permanent hold"
     if mode == ScheduleMode.AUTO:
@@ -109,15 +112,18 @@ class ThermostatListModel(FlatTableModel):
         self._source: Callable[[], list[ThermostatModel]] = lambda: []
         self._home: Callable[[str], str] = lambda serial: ""
         self._scale: Callable[[], TemperatureScale] = lambda: TemperatureScale.CELSIUS
+        self._use12_hour: Callable[[], bool] = lambda: False
         self._rows: list[ThermostatModel] = []
         self._bold: QFont | None = None
 
     def set_source(self, thermostats: Callable[[], list[ThermostatModel]],
                    home_name: Callable[[str], str] | None = None,
-                   scale: Callable[[], TemperatureScale] | None = None) -> None:
+                   scale: Callable[[], TemperatureScale] | None = None,
+                   use12_hour: Callable[[], bool] | None = None) -> None:
         self._source = thermostats
         self._home = home_name or (lambda serial: "")
         self._scale = scale or (lambda: TemperatureScale.CELSIUS)
+        self._use12_hour = use12_hour or (lambda: False)
         self.reload()
 
     def reload(self) -> None:
@@ -178,7 +184,7 @@ class ThermostatListModel(FlatTableModel):
         if column == SET_POINT:
             return format_temperature(t.set_point_temp, scale)
         if column == MODE:
-            return mode_text(t)
+            return mode_text(t, use12_hour=self._use12_hour())
         if column == HEATING:
             if not t.online:
                 return "Offline"  # so the Status column can go when the list is narrow

@@ -13,8 +13,8 @@ import logging
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
-                               QScrollArea, QSplitter, QStackedWidget, QTableView, QTabWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QMessageBox,
+                               QPushButton, QScrollArea, QSplitter, QStackedWidget, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from app.core.errors import AuthError, ConfigError, SiteKitError
@@ -97,6 +97,8 @@ class ThermostatsPage(Page):
         self._keep_selected: str | None = None
         self._schedule_for: str | None = None  # the serial the editor shows (or is loading)
         self._schedule_generation = 0
+        self._reverting = False  # putting the selection back while asking about a draft
+        self.unsaved_box: QMessageBox | None = None
         self.loading = False
 
         toolbar = QHBoxLayout()
@@ -174,7 +176,7 @@ class ThermostatsPage(Page):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 5)
-        self.splitter.setSizes([440, 560])  # scaled to the real width when first laid out
+        self.splitter.setSizes([470, 530])  # scaled to the real width when first laid out
         self.table.setMinimumWidth(300)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tabs.setMinimumWidth(420)
@@ -201,7 +203,8 @@ class ThermostatsPage(Page):
         self._ws = ws
         self._signals = signals
         service = ws.thermostats
-        self.model.set_source(lambda: service.items, service.home_name, lambda: service.scale)
+        self.model.set_source(lambda: service.items, service.home_name, lambda: service.scale,
+                              lambda: bool(getattr(service, "use12_hour", False)))
         self.panel.clear_state()
         self.panel.set_controller(service.set_mode, service.next_schedule_change)
         self.energy.set_loader(service.energy)
@@ -344,8 +347,13 @@ class ThermostatsPage(Page):
         return True
 
     def _selection_changed(self) -> None:
+        if self._reverting:
+            return
         index = self.table.selectionModel().currentIndex()
         serial = index.data(SERIAL_ROLE) if index.isValid() else None
+        if serial and serial != self._selected and self._unsaved_schedule():
+            self._ask_before_leaving(serial)
+            return
         changed = serial != self._selected
         self._selected = serial
         self._show_selected()
@@ -354,12 +362,53 @@ class ThermostatsPage(Page):
             if self.tabs.currentIndex() != SCHEDULE:
                 self._prefetch_schedule(serial)
 
+    def _unsaved_schedule(self) -> bool:
+        return (self._selected is not None and self._schedule_for == self._selected
+                and self.editor.dirty and not self.editor.saving)
+
+    def _ask_before_leaving(self, target: str) -> None:
+        """Another thermostat was picked while the schedule has unsaved edits: stay on
+        this one and ask, so a click in the list never throws an evening's work away."""
+        current = self._selected
+        self._reverting = True
+        try:
+            self.select_thermostat(current)
+        finally:
+            self._reverting = False
+        ws = self._ws
+        name = lambda serial: (ws.thermostats.get(serial).name  # noqa: E731
+                               if ws is not None and ws.thermostats.get(serial) else serial)
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved schedule",
+                          f"The schedule of {name(current)} has changes that are not saved.",
+                          parent=self)
+        box.setInformativeText(f"Discard them and show {name(target)}, or keep editing and "
+                               f"save first.")
+        discard = box.addButton("Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+
+        def answered(_result: int) -> None:
+            self.unsaved_box = None
+            box.deleteLater()
+            if box.clickedButton() is discard:
+                self._schedule_for = None  # the draft goes; the next schedule replaces it
+                self.editor.show_loading()
+                self.select_thermostat(target)
+            else:
+                self.tabs.setCurrentIndex(SCHEDULE)
+
+        box.finished.connect(answered)
+        self.unsaved_box = box
+        box.open()
+
     def _show_selected(self) -> None:
         ws = self._ws
         serial = self._selected
         thermostat = ws.thermostats.get(serial) if ws is not None and serial else None
         if ws is not None:
             self.panel.set_scale(ws.thermostats.scale)
+            self.panel.set_use12_hour(bool(getattr(ws.thermostats, "use12_hour", False)))
         self.panel.show_thermostat(thermostat, ws.thermostats.home_name(serial)
                                    if thermostat is not None else "")
 

@@ -70,6 +70,7 @@ class ThermostatPanel(QWidget):
         self._set_mode: SetMode | None = None
         self._next_change: NextChange | None = None
         self.scale = TemperatureScale.CELSIUS
+        self.use12_hour = False  # the Nuheat account's clock setting
         self.thermostat: ThermostatModel | None = None
         self.home = ""
         self._form_serial: str | None = None
@@ -224,6 +225,12 @@ class ThermostatPanel(QWidget):
             self._form_serial = None  # refill the spin box in the new unit
             self.render()
 
+    def set_use12_hour(self, use12_hour: bool) -> None:
+        if use12_hour != self.use12_hour:
+            self.use12_hour = use12_hour
+            self.until_edit.setDisplayFormat("ddd h:mm AP" if use12_hour else "ddd HH:mm")
+            self.render()
+
     def show_thermostat(self, thermostat: ThermostatModel | None, home: str = "") -> None:
         """A thermostat to show, or the same one again after it changed."""
         self.thermostat = thermostat
@@ -306,7 +313,8 @@ class ThermostatPanel(QWidget):
         finally:
             self._filling = was
         if following is not None and now < following <= latest:
-            self.until_hint.setText(f"Next schedule change: {clock_text(following)}. "
+            self.until_hint.setText(f"Next schedule change: "
+                                    f"{clock_text(following, use12_hour=self.use12_hour)}. "
                                     f"At most 23 hours ahead.")
         else:
             self.until_hint.setText("At most 23 hours ahead.")
@@ -378,7 +386,8 @@ class ThermostatPanel(QWidget):
         now = datetime.now().astimezone()
         stamp = f"{now:%H:%M}"
         if manual or t.schedule_mode != ScheduleMode.AUTO:
-            return f"Done at {stamp}: {mode_text(t).lower() if not manual else 'set point'} " \
+            what = mode_text(t, use12_hour=self.use12_hour).lower() if not manual else "set point"
+            return f"Done at {stamp}: {what} " \
                    f"{format_temperature(t.set_point_temp, self.scale)}."
         return f"Done at {stamp}: following the schedule."
 
@@ -423,7 +432,7 @@ class ThermostatPanel(QWidget):
         self.current.setText(format_temperature(t.current_temperature, self.scale))
         self.current.setStyleSheet(f"font-size: 34px; font-weight: 600;{muted}")
         self.set_point.setText(format_temperature(t.set_point_temp, self.scale))
-        self.mode.setText(mode_text(t))
+        self.mode.setText(mode_text(t, use12_hour=self.use12_hour))
         if not t.online:
             self.heating_dot.set_colour(style.MUTED)
             self.heating.setText("Last reported values; the thermostat is offline.")
