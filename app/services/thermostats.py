@@ -508,6 +508,9 @@ class Thermostats:
         """Forget everything (after sign-out); subscribers hear ""."""
         self._thermostats, self._groups, self._schedules = {}, {}, {}
         self._scale, self._quota, self._loaded = None, None, False
+        if self._live is None and self._live_status != "stopped":
+            # A refused channel said "signed_out"; after this sign-out a new sign-in starts afresh.
+            self._set_live_status("stopped", "Signed out of Nuheat.")
         self._notify("")
 
     def _name(self, serial: str) -> str:

@@ -239,3 +239,19 @@ async def test_repeated_notifications_become_one_event_and_a_reconnect_reads_eve
     await sim.hub.drop_connections()
     await wait_until(lambda: "reconnecting" in statuses and statuses[-1] == "online", timeout=10)
     await wait_until(lambda: ws.thermostats.get(MASTER_BATH).name == "Main Bath", timeout=5)
+
+
+async def test_a_refused_live_sign_in_is_signed_out_until_the_user_signs_out_and_in(ws, sim):
+    await ws.thermostats.refresh()
+    await ws.thermostats.start_live()
+    await ws.thermostats.wait_live_online(10)
+    sim.revoke_user_grants(sim.username)
+    sim.expire_access_tokens()
+    await sim.hub.drop_connections()
+    await wait_until(lambda: ws.thermostats.live_status == "signed_out", timeout=10)
+    assert "sign" in ws.thermostats.live_message.lower()
+    await ws.sign_out_nuheat()
+    assert ws.thermostats.live_status == "stopped"  # a fresh sign-in may start it again
+    await ws.thermostats.refresh()  # the demo site signs in again on demand
+    await ws.thermostats.start_live()
+    await ws.thermostats.wait_live_online(10)
