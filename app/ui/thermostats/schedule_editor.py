@@ -52,6 +52,7 @@ class ScheduleEditor(QWidget):
         self.read_only_reason = ""
         self.saving = False
         self._just_saved = False
+        self._state_shown: tuple[str, str] | None = None
         self.copy_dialog: CopyDayDialog | None = None
 
         layout = QVBoxLayout(self)
@@ -423,13 +424,15 @@ class ScheduleEditor(QWidget):
             text, colour = "✓ Saved", style.OK
         else:
             text, colour = "", style.MUTED
-        self.state_label.setText(text)
-        self.state_label.setStyleSheet(f"color: {colour}; font-weight: 600;")
-        if has and not valid:
-            self.summary.setText("Save is off until the events marked in red follow the "
-                                 "thermostat's rules (see the message under the row).")
-            self.summary.setProperty("role", "field-error")
-        else:
-            self.summary.setText(HINT)
-            self.summary.setProperty("role", "hint")
-        style.polish(self.summary)
+        # restyling is what costs during a drag: only when the words or colour change
+        if (text, colour) != self._state_shown:
+            self._state_shown = (text, colour)
+            self.state_label.setText(text)
+            self.state_label.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        invalid = has and not valid
+        summary = ("Save is off until the events marked in red follow the thermostat's rules "
+                   "(see the message under the row)." if invalid else HINT)
+        if self.summary.text() != summary:
+            self.summary.setText(summary)
+            self.summary.setProperty("role", "field-error" if invalid else "hint")
+            style.polish(self.summary)
