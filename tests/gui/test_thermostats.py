@@ -73,6 +73,7 @@ async def test_the_list_shows_the_demo_thermostats_as_the_simulator_has_them(pag
                                  f"{sum(1 for s in sim.demo_serials() if sim.thermostat(s).isHeating)}"
                                  f" heating · 1 offline")
     assert page.quota.text().startswith("API calls left: ")
+    assert page.live.text() == "Live"
 
 
 async def test_a_hold_set_in_the_panel_reaches_the_thermostat(page, demo_ws, qtbot):

@@ -27,7 +27,7 @@ from app.ui.thermostats.model import (HEATING, HOME, MODE, NAME, SERIAL_ROLE, SE
 from app.ui.thermostats.panel import ThermostatPanel
 from app.ui.thermostats.quota import quota_low, quota_text
 from app.ui.thermostats.schedule_editor import ScheduleEditor
-from app.ui.widgets import Page, label, padded_card
+from app.ui.widgets import Page, StatusDot, label, padded_card
 from app.vendors.nuheat.client import ScheduleInvalid
 
 if TYPE_CHECKING:
@@ -39,6 +39,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTROL, SCHEDULE, ENERGY = range(3)
+
+LIVE_TEXT = {
+    "online": "Live",
+    "connecting": "Connecting…",
+    "reconnecting": "Reconnecting…",
+    "stopped": "Not live",
+    "signed_out": "Signed out",
+}
+LIVE_TIP = {
+    "online": "Changes made on a thermostat or in the Nuheat app show up here by themselves.",
+    "stopped": "Changes made elsewhere show up after Refresh.",
+}
 
 TAB_STYLE = f"""
 QTabWidget::pane {{ border: none; background: transparent; top: -1px; }}
@@ -92,6 +104,7 @@ class ThermostatsPage(Page):
         self._ws: "Workspace | None" = None
         self._signals: "WorkspaceSignals | None" = None
         self._connections: list = []
+        self._unsubscribe_status: Callable[[], None] | None = None
         self._action: Callable[[], None] | None = None
         self._selected: str | None = None
         self._keep_selected: str | None = None
@@ -100,9 +113,15 @@ class ThermostatsPage(Page):
         self._reverting = False  # putting the selection back while asking about a draft
         self.unsaved_box: QMessageBox | None = None
         self.loading = False
+        self.live_status = "stopped"
 
         toolbar = QHBoxLayout()
         toolbar.setSpacing(10)
+        self.live_dot = StatusDot()
+        toolbar.addWidget(self.live_dot)
+        self.live = label("", "hint")
+        toolbar.addWidget(self.live)
+        toolbar.addSpacing(6)
         self.count = label("", "hint")
         toolbar.addWidget(self.count, 1)
         self.quota = label("", "hint")
@@ -210,6 +229,11 @@ class ThermostatsPage(Page):
         self.energy.set_loader(service.energy)
         self._connections = [signals.thermostat_changed.connect(self._thermostat_changed),
                              signals.quota_changed.connect(self._quota_changed)]
+        # no bridge signal for this one: the page listens itself and stops on detach
+        subscribe_status = getattr(service, "subscribe_status", None)
+        self._unsubscribe_status = (subscribe_status(self._live_status)
+                                    if subscribe_status is not None else None)
+        self._live_status(service.live_status, getattr(service, "live_message", ""))
         self._quota_changed(service.quota)
         if self._can_load(ws):
             self.refresh()
@@ -222,6 +246,9 @@ class ThermostatsPage(Page):
             for connection in self._connections:
                 signals.disconnect(connection)
         self._connections = []
+        if self._unsubscribe_status is not None:
+            self._unsubscribe_status()
+            self._unsubscribe_status = None
         self._ws = None
         self.panel.set_controller(None, None)
         self.energy.set_loader(None)
@@ -288,8 +315,15 @@ class ThermostatsPage(Page):
 
     def _show_list(self, has_list: bool) -> None:
         self.stack.setCurrentWidget(self.splitter if has_list else self.list_state)
-        for widget in (self.refresh_button, self.count):
+        for widget in (self.refresh_button, self.count, self.live, self.live_dot):
             widget.setVisible(has_list)
+
+    def _live_status(self, status: str, message: str = "") -> None:
+        self.live_status = status
+        self.live.setText(LIVE_TEXT.get(status, status))
+        self.live_dot.set_colour(style.STATUS_COLOURS.get(status, style.MUTED))
+        tip = LIVE_TIP.get(status, "")
+        self.live.setToolTip("\n".join(p for p in (message, tip) if p))
 
     def show_loading(self) -> None:
         self._action = None
