@@ -14,14 +14,12 @@ at 60 Hz).
 
 from __future__ import annotations
 
-import ctypes
 import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 
-import PySide6
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -32,19 +30,6 @@ from app.vendors.nuheat.models import ScheduleModel, TemperatureScale
 GOAL_P99_MS = float(os.environ.get("SITEKIT_BENCH_DRAG_P99_MS", "16"))
 WARMUP = 40
 SWEEPS = 2  # there and back, twice
-
-
-def _survive_pyside_6_12_0_on_python_3_11() -> None:
-    """PySide6 6.12.0's Linux wheels drop a reference to None (and True/False) on ordinary
-    void Qt calls (upstream PYSIDE-3474); from Python 3.12 on those objects are immortal,
-    but on 3.11 a long enough session aborts with "none_dealloc: deallocating None". This
-    bench makes ~150,000 such calls in one process. Give the three singletons a reserve of
-    references so the figures can be measured at all; it changes no timing. The real fix
-    is not to install 6.12.0 on Python < 3.12 (see the report that added this file)."""
-    if sys.version_info >= (3, 12) or PySide6.__version__ != "6.12.0":
-        return
-    for singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
 
 
 @dataclass
@@ -71,7 +56,6 @@ def _percentile(values: list[float], fraction: float) -> float:
 def test_schedule_editor_drag_frame_time():
     from app.ui.thermostats.schedule_editor import ScheduleEditor
 
-    _survive_pyside_6_12_0_on_python_3_11()
     app = qt_app()
     editor = ScheduleEditor()
     editor.resize(900, 520)
