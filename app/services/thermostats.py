@@ -54,10 +54,10 @@ class ScheduleState:
     read_only_reason: str = ""  # non-empty after a 405 (moved to API v2): user text
 
 
-def read_only_text(error: ScheduleReadOnly) -> str:
-    return ("This thermostat was moved to Nuheat's newer API (v2), which does not let other "
-            "apps read or change its schedule. You can still change its mode and set point "
-            "here; edit its schedule in the Nuheat app.")
+# What a 405 on a schedule endpoint means to the user (the API's own text is for developers).
+READ_ONLY_REASON = ("This thermostat was moved to Nuheat's newer API (v2), which does not let other "
+                    "apps read or change its schedule. You can still change its mode and set point "
+                    "here; edit its schedule in the Nuheat app.")
 
 
 def tz_hours(raw: Any) -> float:
@@ -273,8 +273,8 @@ class Thermostats:
         client = await self._client()
         try:
             state = ScheduleState(await client.schedule(serial))
-        except ScheduleReadOnly as exc:
-            state = ScheduleState(None, read_only_text(exc))
+        except ScheduleReadOnly:
+            state = ScheduleState(None, READ_ONLY_REASON)
         self._schedules[serial] = state
         return state
 
@@ -289,8 +289,8 @@ class Thermostats:
         serial = schedule.serial_number
         try:
             await client.put_schedule(schedule)
-        except ScheduleReadOnly as exc:
-            self._schedules[serial] = ScheduleState(None, read_only_text(exc))
+        except ScheduleReadOnly:
+            self._schedules[serial] = ScheduleState(None, READ_ONLY_REASON)
             self._notify(serial)
             raise
         saved = await client.schedule(serial)
@@ -328,7 +328,7 @@ class Thermostats:
         wanted = MODE_NAMES[mode]
         if mode is not ScheduleMode.AUTO:
             wanted += f" {format_temperature(set_point, self.scale)}"
-        self._feed.publish(Event(VENDOR, serial, "command", {
+        self._feed.publish(Event(VENDOR, serial, "mode", {
             "text": f"{after.name or serial}: {wanted} → now {mode_text(after, use12_hour=self._use12_hour)}",
             "mode": int(mode), "set_point": set_point, "result": "ok"}))
         return after
