@@ -20,6 +20,8 @@ class WorkspaceSignals(QObject):
     device_changed = Signal(str)  # deviceid; "" = the whole list changed
     event = Signal(object)  # app.core.events.Event
     live_status = Signal(str, str)  # status, message
+    thermostat_changed = Signal(str)  # Nuheat serial number; "" = the whole list changed
+    quota_changed = Signal(object)  # app.core.ratelimit.ServerQuota
 
     def __init__(self, ws: "Workspace", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +30,8 @@ class WorkspaceSignals(QObject):
             ws.inventory.subscribe(self.device_changed.emit),
             ws.feed.subscribe(self.event.emit),
             ws.subscribe_status(self.live_status.emit),
+            ws.thermostats.subscribe(self.thermostat_changed.emit),
+            ws.thermostats.subscribe_quota(self.quota_changed.emit),
         ]
 
     def disconnect_services(self) -> None:

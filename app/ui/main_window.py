@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from app.ui.onboarding.wizard import OnboardingWizard
     from app.ui.pairing.wizard import PairPage
     from app.ui.settings.page import SettingsPage
+    from app.ui.thermostats.page import ThermostatsPage
 
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
 
-NAV_ITEMS = ("Devices", "Pair", "Schedules", "Events", "Settings")
-DEVICES, PAIR, SCHEDULES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
+NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Events", "Settings")
+DEVICES, PAIR, THERMOSTATS, EVENTS, SETTINGS = range(len(NAV_ITEMS))
 
 LIVE_TEXT = {
     "online": "Live updates on",
@@ -132,13 +133,16 @@ class MainWindow(QMainWindow):
         from app.ui.feed.page import EventsPage
         from app.ui.onboarding.wizard import OnboardingWizard
         from app.ui.pairing.wizard import PairPage
-        from app.ui.placeholders import schedules_page
         from app.ui.settings.page import SettingsPage
+        from app.ui.thermostats.page import ThermostatsPage
 
         self.wizard: OnboardingWizard = OnboardingWizard(self.tasks)
         self.wizard.signed_in.connect(self._signed_in)
         self.wizard.demo_requested.connect(lambda: self.tasks.spawn(self.switch_site(demo=True)))
         self.wizard.settings_requested.connect(lambda: self.show_screen(SETTINGS))
+        self.wizard.nuheat_requested.connect(lambda: self.show_nuheat_sign_in())
+        self.wizard.nuheat_signed_in.connect(self._nuheat_signed_in)
+        self.wizard.nuheat_skipped.connect(self._nuheat_skipped)
         self.root.addWidget(self.wizard)
 
         self.shell = QWidget()
@@ -175,7 +179,8 @@ class MainWindow(QMainWindow):
         self.events: EventsPage = EventsPage()
         self.settings: SettingsPage = SettingsPage(self.tasks)
         self.pair: PairPage = PairPage(self.tasks)
-        for page in (self.devices, self.pair, schedules_page(), self.events, self.settings):
+        self.thermostats: ThermostatsPage = ThermostatsPage(self.tasks)
+        for page in (self.devices, self.pair, self.thermostats, self.events, self.settings):
             self.pages.addWidget(page)
         shell_layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -186,6 +191,11 @@ class MainWindow(QMainWindow):
         self.devices.sign_in_requested.connect(lambda: self.show_onboarding())
         self.settings.sign_in_requested.connect(lambda: self.show_onboarding())
         self.settings.sign_out_requested.connect(lambda: self.tasks.spawn(self.sign_out()))
+        self.settings.nuheat_sign_in_requested.connect(lambda: self.show_nuheat_sign_in())
+        self.settings.nuheat_sign_out_requested.connect(
+            lambda: self.tasks.spawn(self.sign_out_nuheat(), name="Nuheat sign-out"))
+        self.settings.temperature_unit_changed.connect(lambda _unit: self.thermostats.refresh())
+        self.thermostats.sign_in_requested.connect(lambda: self.show_nuheat_sign_in())
         self.pair.paired.connect(self._device_paired)
         self.pair.show_device_requested.connect(self.show_device)
         self._built = True
@@ -208,6 +218,7 @@ class MainWindow(QMainWindow):
         self.events.attach(ws, self.signals)
         self.settings.attach(ws)
         self.pair.attach(ws)
+        self.thermostats.attach(ws, self.signals)
         simulated = ws.profile.is_simulated
         self.site_label.setText(ws.profile.label)
         self.site_label.setStyleSheet(
@@ -236,6 +247,7 @@ class MainWindow(QMainWindow):
             self.events.detach()
             self.settings.detach()
             self.pair.detach()
+            self.thermostats.detach()
         return ws
 
     async def switch_site(self, *, demo: bool = False, site_file=None) -> None:
@@ -275,6 +287,41 @@ class MainWindow(QMainWindow):
         self.show_screen(DEVICES)
         self.devices.show_devices()
         self.devices.select_device(deviceid)
+
+    def show_nuheat_sign_in(self, error: str = "") -> None:
+        """The wizard's Nuheat page (from the welcome page, Settings or the Thermostats screen)."""
+        self._build()
+        ws = self.ws
+        if ws is None:
+            return
+        endpoints = ws.profile.nuheat
+        self._nuheat_return = self.root.currentWidget()
+        # ws.nuheat.sign_in itself, not a lambda: the page passes its own browser opener,
+        # which makes "open the page again" and "copy the link" work on a real site
+        self.wizard.start_nuheat(ws.nuheat.sign_in, error=error,
+                                 simulated=endpoints is not None and endpoints.demo_credentials is not None,
+                                 needs_client_id=endpoints is None or not endpoints.client_id)
+        self.root.setCurrentWidget(self.wizard)
+
+    def _nuheat_signed_in(self) -> None:
+        self.settings.refresh_nuheat()
+        self.show_screen(THERMOSTATS)
+        self.thermostats.refresh()
+
+    def _nuheat_skipped(self) -> None:
+        back = getattr(self, "_nuheat_return", None)
+        if back is self.shell or (self.ws is not None and self.ws.ewelink.signed_in):
+            self.root.setCurrentWidget(self.shell)
+        else:
+            self.show_onboarding()
+
+    async def sign_out_nuheat(self) -> None:
+        ws = self.ws
+        if ws is None:
+            return
+        await ws.sign_out_nuheat()
+        self.settings.refresh_nuheat()
+        self.thermostats.show_signed_out()
 
     def _device_paired(self, deviceid: str) -> None:
         # The pairing service refreshed the inventory; an empty list becomes a table now.

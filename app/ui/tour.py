@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error", "events",
            "settings", "pair-start", "pair-wifi", "pair-progress", "pair-done", "devices-lan",
-           "pair-failed", "schedules")
+           "pair-failed", "thermostats", "thermostat-schedule", "thermostat-schedule-violation",
+           "thermostat-schedule-read-only", "thermostat-energy-day", "thermostat-energy-week",
+           "thermostat-energy-year", "nuheat-sign-in")
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
@@ -91,7 +93,7 @@ async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = Non
 
 
 async def _visit_screens(window: "MainWindow", ws, shot) -> None:
-    from app.ui.main_window import EVENTS, PAIR, SCHEDULES, SETTINGS
+    from app.ui.main_window import EVENTS, PAIR, SETTINGS
 
     sim = ws.demo_site.ewelink if ws.demo_site is not None else None
 
@@ -156,8 +158,76 @@ async def _visit_screens(window: "MainWindow", ws, shot) -> None:
     await shot("settings")
     window.show_screen(PAIR)
     await _pair_screens(window, ws, shot)
-    window.show_screen(SCHEDULES)
-    await shot("schedules")
+    await _thermostat_screens(window, ws, shot)
+
+
+async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
+    """Nuheat: the list with one thermostat holding, its schedule (fine, then with a rule
+    broken by a drag), a thermostat on API v2, the energy views, and the sign-in page."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from app.ui.main_window import THERMOSTATS
+    from app.ui.thermostats.page import CONTROL, ENERGY, SCHEDULE
+    from app.vendors.nuheat import schedule_rules
+    from app.vendors.nuheat.models import ScheduleMode
+
+    page = window.thermostats
+    window.show_screen(THERMOSTATS)
+    await until(lambda: page.model.rowCount() > 0, 30, "the thermostat list")
+    thermostats = ws.thermostats.items
+    editable = next((t for t in thermostats if t.online and t.schedule_mode == ScheduleMode.AUTO
+                     and not _moved_to_v2(ws, t.serial_number)), thermostats[0])
+    page.select_thermostat(editable.serial_number)
+    page.tabs.setCurrentIndex(CONTROL)
+    await shot("thermostats")
+
+    page.tabs.setCurrentIndex(SCHEDULE)
+    editor = page.editor
+    await until(lambda: editor.draft is not None, 15, "the schedule")
+    await shot("thermostat-schedule")
+
+    # LEAVE (the second event) dragged onto RETURN's time: flagged, Save off
+    timeline = editor.timeline
+    events = editor.draft.rows[0].events
+    if len(events) > 2:
+        start = timeline.marker_center(0, 1)
+        end = QPoint(round(timeline.x_for_position(schedule_rules.parse_clock(events[2].clock))),
+                     start.y())
+        QTest.mousePress(timeline, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        for step in range(1, 13):
+            QTest.mouseMove(timeline, start + (end - start) * step / 12)
+        QTest.mouseRelease(timeline, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+        await shot("thermostat-schedule-violation")
+        editor.undo()
+
+    moved = next((t for t in thermostats if _moved_to_v2(ws, t.serial_number)), None)
+    if moved is not None:
+        page.select_thermostat(moved.serial_number)
+        await until(lambda: editor.read_only_reason, 15, "the read-only schedule")
+        await shot("thermostat-schedule-read-only")
+
+    page.select_thermostat(editable.serial_number)
+    page.tabs.setCurrentIndex(ENERGY)
+    energy = page.energy
+    for view, name in (("day", "thermostat-energy-day"), ("week", "thermostat-energy-week"),
+                       ("month", "thermostat-energy-year")):
+        energy.set_view(view)
+        await until(lambda: not energy.loading, 15, f"the {view} energy log")
+        await shot(name)
+
+    window.show_nuheat_sign_in()
+    await shot("nuheat-sign-in")
+    window.show_screen(THERMOSTATS)
+
+
+def _moved_to_v2(ws, serial: str) -> bool:
+    site = ws.demo_site
+    sim = getattr(site, "nuheat", None) if site is not None else None
+    if sim is None:
+        return False
+    thermostat = sim.thermostat(serial) if hasattr(sim, "thermostat") else None
+    return bool(getattr(thermostat, "migrated_to_v2", False))
 
 
 async def _pair_screens(window: "MainWindow", ws, shot) -> None:
