@@ -129,6 +129,9 @@ def params_text(params: Any, device: Device | None = None) -> str:
 
 def event_summary(event: Event, device: Device | None = None) -> str:
     payload = event.payload or {}
+    text = payload.get("text")
+    if isinstance(text, str) and text:  # the source worded it already (Nuheat's events)
+        return text
     if event.kind == "state":
         return params_text(payload, device) or "Report"
     if event.kind == "online":

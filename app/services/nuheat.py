@@ -47,6 +47,10 @@ class NuheatAccount:
         self._scale: TemperatureScale | None = None
 
     @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
     def endpoints(self) -> NuheatEndpoints:
         if self.profile.nuheat is None:
             raise ConfigError("This site has no Nuheat cloud.",

@@ -60,24 +60,6 @@ READ_ONLY_REASON = ("This thermostat was moved to Nuheat's newer API (v2), which
                     "here; edit its schedule in the Nuheat app.")
 
 
-def tz_hours(raw: Any) -> float:
-    """tzOffset as hours east of UTC: the API has been seen writing -5.0 and "-05:00"."""
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return float(raw)
-    text = str(raw or "").strip()
-    if ":" in text:
-        sign = -1.0 if text.startswith("-") else 1.0
-        hours, _, minutes = text.lstrip("+-").partition(":")
-        try:
-            return sign * (int(hours) + int(minutes) / 60)
-        except ValueError:
-            return 0.0
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
-
-
 def mode_text(thermostat: ThermostatModel, *, use12_hour: bool = False) -> str:
     """'Auto', 'Hold until 18:00' (the thermostat's local time), 'Permanent hold', 'Manual'."""
     if thermostat.operating_mode == OperatingMode.MANUAL:
@@ -101,7 +83,7 @@ def _parse_utc(text: str) -> datetime | None:
 
 
 def _thermostat_tz(thermostat: ThermostatModel) -> timezone:
-    return timezone(timedelta(hours=tz_hours(thermostat.tz_offset)))
+    return timezone(timedelta(hours=thermostat.tz_offset))
 
 
 def next_change(schedule: ScheduleModel, tz: timezone, now: datetime) -> datetime | None:
@@ -187,7 +169,7 @@ class Thermostats:
     def scale(self) -> TemperatureScale:
         if self._scale is not None:
             return self._scale
-        return TemperatureScale.parse(getattr(self._account._settings, "temperature_unit", ""))
+        return TemperatureScale.parse(self._account.settings.temperature_unit)
 
     @property
     def use12_hour(self) -> bool:
@@ -238,17 +220,10 @@ class Thermostats:
         self._notify("")
 
     async def _read_thermostats(self, client: NuheatClient) -> list[ThermostatModel]:
-        # Read raw rather than with client.thermostats(): tzOffset arrives as "-05:00" as
-        # well as -5.0, and the model keeps only numbers (see tz_hours).
-        try:
-            raw = await client.request("GET", "/api/v1/Thermostat")
-        except NotFound:
-            return []
-        return [_thermostat(item) for item in raw or [] if isinstance(item, dict)]
+        return await client.thermostats()
 
     async def _read_thermostat(self, client: NuheatClient, serial: str) -> ThermostatModel:
-        raw = await client.request("GET", f"/api/v1/Thermostat/{serial}")
-        return _thermostat(raw if isinstance(raw, dict) else {"serialNumber": serial})
+        return await client.thermostat(serial)
 
     async def reload_thermostat(self, serial: str) -> ThermostatModel | None:
         """Read one thermostat again; gone from the account: dropped from the list."""
@@ -516,12 +491,6 @@ class Thermostats:
     def _name(self, serial: str) -> str:
         thermostat = self._thermostats.get(serial)
         return (thermostat.name if thermostat and thermostat.name else serial)
-
-
-def _thermostat(raw: dict[str, Any]) -> ThermostatModel:
-    thermostat = ThermostatModel.from_api(raw)
-    thermostat.tz_offset = tz_hours(raw.get("tzOffset"))
-    return thermostat
 
 
 def _schedule_outline(schedule: ScheduleModel) -> str:

@@ -214,6 +214,9 @@ class MainWindow(QMainWindow):
         self.signals = WorkspaceSignals(ws, self)
         self.signals.live_status.connect(self._live_status)
         self.signals.device_changed.connect(lambda _id: self._update_account())
+        # the Thermostats screen signs a simulated site's Nuheat account in by itself
+        self.signals.thermostat_changed.connect(
+            lambda serial: self.settings.refresh_nuheat() if not serial else None)
         self.devices.attach(ws, self.signals)
         self.events.attach(ws, self.signals)
         self.settings.attach(ws)

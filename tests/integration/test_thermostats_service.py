@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from app.core.events import Event
-from app.services.thermostats import ModeInvalid, ScheduleState, next_change, tz_hours
+from app.services.thermostats import ModeInvalid, ScheduleState, next_change
+from app.vendors.nuheat.models import parse_tz_offset
 from app.services.workspace import Workspace
 from app.vendors.nuheat.client import ScheduleInvalid
 from app.vendors.nuheat.models import ScheduleMode, ScheduleModel, TemperatureScale
@@ -200,13 +201,13 @@ def test_next_change_in_the_thermostat_time_zone():
             {"clock": "08:00", "scheduleType": 1, "active": False, "temperature": 1800},
             {"clock": "01:00", "scheduleType": 3, "active": True, "temperature": 1800}]}
         for d in range(1, 8)]})
-    tz = timezone(timedelta(hours=tz_hours("-05:00")))
+    tz = timezone(timedelta(hours=parse_tz_offset("-05:00")))
     # 07:00 local on a Monday: WAKE has passed, LEAVE is inactive, SLEEP is tonight at 01:00.
     now = datetime(2026, 11, 23, 7, 0, tzinfo=tz)
     assert next_change(schedule, tz, now) == datetime(2026, 11, 24, 1, 0, tzinfo=tz)
     assert next_change(schedule, tz, datetime(2026, 11, 24, 2, 0, tzinfo=tz)) == \
         datetime(2026, 11, 24, 6, 30, tzinfo=tz)
-    assert tz_hours(-5.0) == -5.0 and tz_hours("+05:30") == 5.5 and tz_hours(None) == 0.0
+    assert parse_tz_offset(-5.0) == -5.0 and parse_tz_offset("+05:30") == 5.5 and parse_tz_offset(None) == 0.0
 
 
 async def test_saving_a_v2_schedule_turns_the_state_read_only(ws, sim):

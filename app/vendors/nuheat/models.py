@@ -126,6 +126,24 @@ def _float(value: Any, default: float = 0.0) -> float:
         return default
 
 
+def parse_tz_offset(raw: Any) -> float:
+    """tzOffset as hours east of UTC: the API has been seen writing -5.0 and "-05:00"."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
+    text = str(raw or "").strip()
+    if ":" in text:
+        sign = -1.0 if text.startswith("-") else 1.0
+        hours, _, minutes = text.lstrip("+-").partition(":")
+        try:
+            return sign * (int(hours) + int(minutes) / 60)
+        except ValueError:
+            return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
 # -- models -----------------------------------------------------------------------------
 
 @dataclass
@@ -178,7 +196,7 @@ class ThermostatModel:
     operating_mode: OperatingMode | int | None = None
     is_heating: bool = False
     current_temperature: int = 0
-    tz_offset: float = 0.0
+    tz_offset: float = 0.0  # hours east of UTC
     error: Any = None
 
     @classmethod
@@ -192,7 +210,7 @@ class ThermostatModel:
             group_id=None if group in (None, "") else str(group), sw_version=str(raw.get("swVersion") or ""),
             online=bool(raw.get("online")), operating_mode=_enum(OperatingMode, raw.get("operatingMode")),
             is_heating=bool(raw.get("isHeating")), current_temperature=_int(raw.get("currentTemperature")),
-            tz_offset=_float(raw.get("tzOffset")), error=raw.get("error"))
+            tz_offset=parse_tz_offset(raw.get("tzOffset")), error=raw.get("error"))
 
     def to_api(self) -> dict[str, Any]:
         return {"serialNumber": self.serial_number, "name": self.name, "setPointTemp": self.set_point_temp,
