@@ -113,6 +113,7 @@ class ThermostatsPage(Page):
         self._reverting = False  # putting the selection back while asking about a draft
         self.unsaved_box: QMessageBox | None = None
         self.loading = False
+        self._load_when_shown = False  # a simulated site loads when the screen is first shown
         self.live_status = "stopped"
 
         toolbar = QHBoxLayout()
@@ -235,10 +236,26 @@ class ThermostatsPage(Page):
                                     if subscribe_status is not None else None)
         self._live_status(service.live_status, getattr(service, "live_message", ""))
         self._quota_changed(service.quota)
-        if self._can_load(ws):
-            self.refresh()
+        self._load_when_shown = False
+        if ws.nuheat.signed_in:
+            self.refresh()  # a stored sign-in: thermostats and their live changes from the start
+        elif self._can_load(ws):
+            # a simulated site signs its demo account in on demand: only when someone looks
+            self.show_loading()
+            self._load_when_shown = True
+            if self.isVisible():
+                self._load_pending()
         else:
             self.show_signed_out()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._load_pending()
+
+    def _load_pending(self) -> None:
+        if self._load_when_shown and self._ws is not None:
+            self._load_when_shown = False
+            self.refresh()
 
     def detach(self) -> None:
         signals, self._signals = self._signals, None
@@ -250,6 +267,7 @@ class ThermostatsPage(Page):
             self._unsubscribe_status()
             self._unsubscribe_status = None
         self._ws = None
+        self._load_when_shown = False
         self.panel.set_controller(None, None)
         self.energy.set_loader(None)
         self.energy.show_thermostat(None)
