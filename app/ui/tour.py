@@ -25,7 +25,7 @@ SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error
            "settings", "pair-start", "pair-wifi", "pair-progress", "pair-done", "devices-lan",
            "pair-failed", "thermostats", "thermostat-schedule", "thermostat-schedule-violation",
            "thermostat-schedule-read-only", "thermostat-energy-day", "thermostat-energy-week",
-           "thermostat-energy-year", "nuheat-sign-in")
+           "thermostat-energy-year", "events-nuheat", "nuheat-sign-in")
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
@@ -167,7 +167,7 @@ async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
-    from app.ui.main_window import THERMOSTATS
+    from app.ui.main_window import EVENTS, THERMOSTATS
     from app.ui.thermostats.page import CONTROL, ENERGY, SCHEDULE
     from app.vendors.nuheat import schedule_rules
     from app.vendors.nuheat.models import ScheduleMode
@@ -215,6 +215,19 @@ async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
         energy.set_view(view)
         await until(lambda: not energy.loading, 15, f"the {view} energy log")
         await shot(name)
+
+    # someone turns a thermostat up at the wall: the notification reaches the feed
+    sim = getattr(ws.demo_site, "nuheat", None) if ws.demo_site is not None else None
+    if sim is not None:
+        seen = len(ws.feed.recent())
+        sim.change_on_thermostat(editable.serial_number, scheduleMode=3, setPointTemp=2350)
+        await until(lambda: any(e.vendor == "nuheat" and e.device == editable.serial_number
+                                for e in ws.feed.recent()[seen:]), 15, "the Nuheat notification")
+    window.show_screen(EVENTS)
+    window.events.filter.setText("nuheat")
+    window.events.model.flush()
+    await shot("events-nuheat")
+    window.events.filter.clear()
 
     window.show_nuheat_sign_in()
     await shot("nuheat-sign-in")

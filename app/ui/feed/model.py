@@ -98,7 +98,10 @@ class FeedModel(FlatTableModel):
 
     def _row(self, event: Event) -> FeedRow:
         device = self._resolve(event.device) if event.device else None
-        name = device.name if device is not None else event.device
+        # vendors without an inventory entry (Nuheat) name the thing in the payload
+        named = (event.payload or {}).get("name")
+        name = device.name if device is not None else (named if isinstance(named, str) and named
+                                                       else event.device)
         return FeedRow(time=event.time, vendor=vendor_name(event.vendor), device=name,
                        deviceid=event.device, kind=kind_name(event.kind),
                        summary=event_summary(event, device))
