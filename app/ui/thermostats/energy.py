@@ -65,9 +65,9 @@ def period_label(view: View, when: date, today: date | None = None) -> str:
     today = today or date.today()
     if view == "day":
         if when == today:
-            return f"Today, {when:%a} {when.day} {when:%b %Y}"
+            return f"Today, {when.day} {when:%b %Y}"
         if when == today - timedelta(days=1):
-            return f"Yesterday, {when:%a} {when.day} {when:%b %Y}"
+            return f"Yesterday, {when.day} {when:%b %Y}"
         return f"{when:%a} {when.day} {when:%b %Y}"
     if view == "week":
         start = period_start(view, when)
@@ -394,7 +394,9 @@ class EnergyView(QWidget):
             button.setChecked(view == self.view)
         self.period.setText(period_label(self.view, self.when))
         self.next_button.setEnabled(has_next(self.view, self.when))
-        self.today_button.setEnabled(step(self.view, self.when, 0)
+        # at the current period the button has nothing to do: hidden, it leaves the period
+        # label room
+        self.today_button.setVisible(step(self.view, self.when, 0)
                                      != period_start(self.view, date.today()))
 
     def _show_empty(self, title: str, detail: str) -> None:
@@ -473,8 +475,7 @@ class EnergyView(QWidget):
             cost.setPen(pen)
             cost.setPointsVisible(True)
             cost.setMarkerSize(6)
-            elapsed = elapsed_entries(figs.view, self.when, len(figs.entries))
-            for index, entry in enumerate(figs.entries[:elapsed]):
+            for index, entry in enumerate(figs.entries[:self._cost_points(figs)]):
                 cost.append(QPointF(index, entry.charge_k_watt_hour / 100))
             self.chart.addSeries(cost)
             cost.attachAxis(x_axis)
@@ -485,6 +486,16 @@ class EnergyView(QWidget):
             cost.attachAxis(money_axis)
             self.cost_series = cost
         self.chart.legend().setVisible(figs.cents > 0)
+
+    def _cost_points(self, figs: Figures) -> int:
+        """How many entries the cost line joins: it stops where the period's future starts,
+        unless the log already has figures there (then a stop would look like missing data)."""
+        count = len(figs.entries)
+        elapsed = elapsed_entries(figs.view, self.when, count)
+        while count > elapsed and not (figs.entries[count - 1].charge_k_watt_hour
+                                       or figs.entries[count - 1].minutes):
+            count -= 1
+        return count
 
     def _category_axis(self, figs: Figures) -> QValueAxis:
         if figs.view == "day" and len(figs.entries) == 24:
