@@ -106,6 +106,17 @@ async def test_day_week_year_bars_and_totals_match_the_api(qtbot, demo_ws, energ
                                       f"{usage.total_charge / 100:,.2f} · "
                                       f"{duration_text(usage.total_minutes)} heating")
         assert usage.total_kwh > 0
+        entry = usage.in_order()[3]
+        tip = view.bar_tip(3).splitlines()
+        if name == "day":
+            assert tip[0] == "03:00–04:00"
+        elif name == "week":
+            assert tip[0].startswith("Thu ")
+        else:
+            assert tip[0] == f"April {when.year}"
+        assert tip[1:] == [f"{entry.energy_k_watt_hour:,.2f} kWh",
+                           f"cost {entry.charge_k_watt_hour / 100:,.2f}",
+                           f"{duration_text(entry.minutes)} heating"]
 
 
 async def test_a_newer_period_wins_over_a_slow_older_one(qtbot, demo_ws, energy_client) -> None:

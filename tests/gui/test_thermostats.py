@@ -291,8 +291,9 @@ async def test_an_account_in_fahrenheit_with_a_12_hour_clock(page, demo_ws, qtbo
     assert panel.set_point_edit.suffix() == " °F"
     assert (panel.set_point_edit.minimum(), panel.set_point_edit.maximum()) == (41, 158)
     qtbot.mouseClick(panel.mode_buttons[ScheduleMode.PERMANENT_HOLD], Qt.MouseButton.LeftButton)
-    panel.set_point_edit.setValue(75)
-    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    panel.set_point_edit.lineEdit().selectAll()
+    qtbot.keyClicks(panel.set_point_edit.lineEdit(), "75")
+    qtbot.keyClick(panel.set_point_edit.lineEdit(), Qt.Key.Key_Return)  # Enter applies
     await until(lambda: not panel.pending, 10, "the change")
     assert sim.thermostat(serial).setPointTemp == 2389  # 75 °F in hundredths of °C
     assert cell(page.model, row_of(page.model, NAME, "Master Bath"), SET_POINT) == "75 °F"

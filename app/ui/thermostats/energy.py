@@ -531,10 +531,17 @@ class EnergyView(QWidget):
         return axis
 
     def _hovered(self, state: bool, index: int) -> None:
-        figs = self.figures
-        if not state or figs is None or not 0 <= index < len(figs.entries):
+        tip = self.bar_tip(index) if state else ""
+        if tip:
+            QToolTip.showText(QCursor.pos(), tip, self.chart_view)
+        else:
             QToolTip.hideText()
-            return
+
+    def bar_tip(self, index: int) -> str:
+        """What hovering bar `index` says: its period and every figure the log has."""
+        figs = self.figures
+        if figs is None or not 0 <= index < len(figs.entries):
+            return ""
         entry = figs.entries[index]
         lines = [entry_title(self.view, entry, self.when)]
         if entry.energy_k_watt_hour > 0:
@@ -542,7 +549,7 @@ class EnergyView(QWidget):
         if entry.charge_k_watt_hour > 0:
             lines.append(f"cost {money(entry.charge_k_watt_hour)}")
         lines.append(f"{duration_text(entry.minutes)} heating")
-        QToolTip.showText(QCursor.pos(), "\n".join(lines), self.chart_view)
+        return "\n".join(lines)
 
     # -- queries (tests and the tour use them) ----------------------------------------
 

@@ -170,6 +170,8 @@ class ThermostatPanel(QWidget):
         self.set_point_edit.setKeyboardTracking(False)
         self.set_point_edit.setMinimumWidth(110)
         self.set_point_edit.valueChanged.connect(self._edited)
+        # Enter in a field applies, as in any form
+        self.set_point_edit.lineEdit().returnPressed.connect(self.apply)
         form.addWidget(self.set_point_edit, 0, 1)
         self.set_point_range = label("", "hint")
         form.addWidget(self.set_point_range, 0, 2)
@@ -180,6 +182,7 @@ class ThermostatPanel(QWidget):
         self.until_edit.setDisplayFormat("ddd HH:mm")
         self.until_edit.setMinimumWidth(110)
         self.until_edit.dateTimeChanged.connect(self._edited)
+        self.until_edit.lineEdit().returnPressed.connect(self.apply)
         form.addWidget(self.until_edit, 1, 1)
         self.until_hint = label("", "hint", wrap=True)
         form.addWidget(self.until_hint, 2, 1, 1, 2)
@@ -332,6 +335,9 @@ class ThermostatPanel(QWidget):
     # -- applying ---------------------------------------------------------------------
 
     def apply(self) -> None:
+        # Enter arrives before the spin boxes have taken the typed text as their value
+        self.set_point_edit.interpretText()
+        self.until_edit.interpretText()
         t = self.thermostat
         if t is None or self._set_mode is None or self.pending or not t.online \
                 or not self._form_dirty:
