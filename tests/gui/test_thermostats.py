@@ -312,3 +312,17 @@ async def test_signing_out_shows_the_sign_in_again(page, demo_ws):
     assert page.list_state.text.text() == "Not signed in to Nuheat"
     assert page.model.rowCount() == 0
     assert page.panel.thermostat is None
+
+
+async def test_a_failed_refresh_keeps_the_list(page, demo_ws):
+    sim = demo_ws.demo_site.nuheat
+    sim.faults.http_status = 503
+    try:
+        assert await page.load() is False
+    finally:
+        sim.faults.http_status = None
+    assert page.stack.currentWidget() is page.splitter
+    assert page.model.rowCount() == 12
+    assert "Could not refresh" in page.refresh_banner.text()
+    assert await page.load() is True
+    assert page.refresh_banner.text() == ""

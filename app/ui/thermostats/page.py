@@ -27,7 +27,7 @@ from app.ui.thermostats.model import (HEATING, HOME, MODE, NAME, SERIAL_ROLE, SE
 from app.ui.thermostats.panel import ThermostatPanel
 from app.ui.thermostats.quota import quota_low, quota_text
 from app.ui.thermostats.schedule_editor import ScheduleEditor
-from app.ui.widgets import Page, StatusDot, label, padded_card
+from app.ui.widgets import Banner, Page, StatusDot, label, padded_card
 from app.vendors.nuheat.client import ScheduleInvalid
 
 if TYPE_CHECKING:
@@ -201,6 +201,10 @@ class ThermostatsPage(Page):
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tabs.setMinimumWidth(420)
 
+        # a failed refresh of a list already shown: the list stays, with the reason above it
+        self.refresh_banner = Banner()
+        self.body.addWidget(self.refresh_banner)
+
         self.stack = QStackedWidget()
         self.stack.addWidget(self.list_state)
         self.stack.addWidget(self.splitter)
@@ -311,12 +315,12 @@ class ThermostatsPage(Page):
             self.show_signed_out(exc.user_text())
             return False
         except SiteKitError as exc:
-            self.show_failed(exc.user_text())
+            self._load_failed(first, exc.user_text())
             return False
         except Exception as exc:  # noqa: BLE001 - the screen says so; the log has the rest
             log.exception("loading the thermostats failed unexpectedly")
-            self.show_failed(f"Loading failed unexpectedly ({type(exc).__name__}). "
-                             "The log has the details.")
+            self._load_failed(first, f"Loading failed unexpectedly ({type(exc).__name__}). "
+                                     "The log has the details.")
             return False
         finally:
             self.loading = False
@@ -324,15 +328,25 @@ class ThermostatsPage(Page):
             self.refresh_button.setText("Refresh")
         if self._ws is not ws:
             return False
+        self.refresh_banner.clear()
         self.show_thermostats()
         if getattr(ws.thermostats, "live_status", "") == "stopped":
             self._tasks.spawn(ws.thermostats.start_live(), name="nuheat live")
         return True
 
+    def _load_failed(self, first: bool, message: str) -> None:
+        if first or self.stack.currentWidget() is not self.splitter:
+            self.show_failed(message)
+        else:
+            self.refresh_banner.show_message(f"Could not refresh the thermostats: {message} "
+                                             f"The list shows what was last read.", "warning")
+
     # -- states -----------------------------------------------------------------------
 
     def _show_list(self, has_list: bool) -> None:
         self.stack.setCurrentWidget(self.splitter if has_list else self.list_state)
+        if not has_list:
+            self.refresh_banner.clear()
         for widget in (self.refresh_button, self.count, self.live, self.live_dot):
             widget.setVisible(has_list)
 
