@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
+from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
                                QScrollArea, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
 from app.core.events import Event
 from app.ui.devices.model import DEVICE_ID_ROLE, KIND, NAME, STATE, STATUS, DeviceListModel
 from app.ui.devices.panel import DevicePanel
 from app.ui.tasks import Tasks
-from app.ui.widgets import Banner, Page, Spinner, label, primary_button
+from app.ui.widgets import Banner, Page, Spinner, label, primary_button, setup_list_table
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -104,22 +104,8 @@ class DevicesPage(Page):
 
         self.model = DeviceListModel(parent=self)
         self.table = DeviceTable()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(34)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         # names and types are short and must never be cut; the state takes what is left
-        for column in (NAME, KIND, STATUS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)
+        setup_list_table(self.table, self.model, fit=(NAME, KIND, STATUS), stretch=STATE)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)

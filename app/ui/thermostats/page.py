@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QMessageBox,
+from PySide6.QtWidgets import (QHBoxLayout, QMessageBox,
                                QPushButton, QScrollArea, QSplitter, QStackedWidget, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -27,7 +27,7 @@ from app.ui.thermostats.model import (HEATING, HOME, MODE, NAME, SERIAL_ROLE, SE
 from app.ui.thermostats.panel import ThermostatPanel
 from app.ui.thermostats.quota import quota_low, quota_text
 from app.ui.thermostats.schedule_editor import ScheduleEditor
-from app.ui.widgets import Banner, Page, StatusDot, label, padded_card
+from app.ui.widgets import Banner, Page, StatusDot, label, padded_card, setup_list_table
 from app.vendors.nuheat.client import ScheduleInvalid
 
 if TYPE_CHECKING:
@@ -138,21 +138,8 @@ class ThermostatsPage(Page):
         # -- the list -----------------------------------------------------------------
         self.model = ThermostatListModel(self)
         self.table = ThermostatTable()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(34)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column in (NAME, HOME, TEMPERATURE, SET_POINT, HEATING, STATUS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(MODE, QHeaderView.ResizeMode.Stretch)
+        setup_list_table(self.table, self.model,
+                         fit=(NAME, HOME, TEMPERATURE, SET_POINT, HEATING, STATUS), stretch=MODE)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)
