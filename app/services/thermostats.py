@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
@@ -297,7 +297,15 @@ class Thermostats:
             else:
                 update = ThermostatUpdateModel.hold(serial, set_point, self._hold_until(until, current))
         await client.update_thermostat(update)
-        after = await self._read_thermostat(client, serial)
+        try:
+            after = await self._read_thermostat(client, serial)
+        except SiteKitError as exc:
+            # The thermostat has the change (Nuheat said so); only the read-back failed. Show
+            # what was sent rather than report a failure that would make the user send again.
+            log.info("Nuheat accepted the mode change; reading %s back failed: %s", serial, exc)
+            after = replace(current, schedule_mode=mode,
+                            set_point_temp=current.set_point_temp if mode is ScheduleMode.AUTO else set_point,
+                            hold_set_point_date_time=update.hold_set_point_date_time or None)
         self._thermostats[serial] = after
         self._notify(serial)
         wanted = MODE_NAMES[mode]

@@ -125,6 +125,18 @@ async def test_set_mode_auto_hold_permanent(ws, sim):
     assert auto.schedule_mode == ScheduleMode.AUTO and auto.hold_set_point_date_time is None
 
 
+async def test_a_mode_change_nuheat_accepted_is_not_reported_as_failed_when_the_read_back_fails(ws, sim):
+    await ws.thermostats.refresh()
+    sim.faults.http_status_for_method["GET"] = 503
+    try:
+        held = await ws.thermostats.set_mode(MASTER_BATH, ScheduleMode.PERMANENT_HOLD, 2250)
+    finally:
+        sim.faults.http_status_for_method.clear()
+    assert sim.thermostat(MASTER_BATH).setPointTemp == 2250  # the thermostat has it
+    assert held.schedule_mode == ScheduleMode.PERMANENT_HOLD and held.set_point_temp == 2250
+    assert ws.thermostats.get(MASTER_BATH).set_point_temp == 2250
+
+
 async def test_set_mode_refuses_what_the_thermostat_would_refuse(ws, sim):
     await ws.thermostats.refresh()
     puts = sum(1 for r in sim.requests if r.method == "PUT")

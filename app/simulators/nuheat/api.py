@@ -81,8 +81,9 @@ class OpenApi:
         async def guarded(request: web.Request) -> web.StreamResponse:
             sim = self.sim
             await sim.apply_delay()
-            if sim.faults.http_status is not None:
-                return web.Response(status=sim.faults.http_status, text="simulated failure")
+            status = sim.faults.http_status or sim.faults.http_status_for_method.get(request.method)
+            if status is not None:
+                return web.Response(status=status, text="simulated failure")
             grant = sim.bearer_grant(request)
             if grant is None:
                 return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -11,7 +11,7 @@
 
 Fault knobs and test hooks: `faults.delay_seconds`, `faults.clock_offset` (sim clock minus
 real clock: token expiry, hold times, "today" of energy logs), `faults.http_status` (every
-API call answers it, plain text); `expire_access_tokens()`, `expire_refresh_tokens()`,
+API call answers it, plain text; `http_status_for_method` only for one method, e.g. {"GET": 503}); `expire_access_tokens()`, `expire_refresh_tokens()`,
 `revoke_user_grants(username)` (the user withdrew the app's access),
 `set_migrated_to_v2(serial, True)` (schedule endpoints answer 405),
 `set_rate_limits([RateLimit(...)])`, `change_on_thermostat(serial, **fields)`,
@@ -60,6 +60,7 @@ class Faults:
     delay_seconds: float = 0.0
     clock_offset: float = 0.0
     http_status: int | None = None
+    http_status_for_method: dict[str, int] = field(default_factory=dict)  # e.g. {"GET": 503}
     notify_delay_seconds: float = 0.0  # hub notifications late by this (the real hub: 1-6 s)
     notify_twice: bool = False  # each hub notification sent twice
 
