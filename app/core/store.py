@@ -1,4 +1,4 @@
-"""Events persisted in SQLite in the user data folder.
+"""Events, the audit trail and consumed vendor messages, persisted in SQLite.
 
 SQLite calls block, so they run on one worker thread of their own; the asyncio (Qt)
 loop only awaits them. One thread keeps the connection single-threaded, as sqlite3
@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from app.core.events import Event
+from app.core.audit import AuditEntry
+from app.core.events import Event, utcnow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -28,10 +29,33 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE INDEX IF NOT EXISTS events_device ON events(vendor, device, time);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+CREATE INDEX IF NOT EXISTS audit_request ON audit(vendor, request_id);
+-- ids of vendor messages already stored: an at-least-once stream redelivers them
+CREATE TABLE IF NOT EXISTS consumed_messages (
+    vendor TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    PRIMARY KEY (vendor, message_id)
+);
 """
 
 
 class EventStore:
+    """One SQLite file (or ":memory:" for a session that keeps nothing) on its own thread."""
+
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitekit-sqlite")
@@ -81,6 +105,80 @@ class EventStore:
         rows = self._connect().execute(sql, (*args, limit)).fetchall()
         return [Event(vendor=v, device=d, kind=k, payload=json.loads(p),
                       time=datetime.fromisoformat(t)) for t, v, d, k, p in reversed(rows)]
+
+    # -- vendor messages, exactly once ----------------------------------------------------
+
+    async def add_message_once(self, vendor: str, message_id: str, event: Event) -> bool:
+        """Store `event` for the vendor message `message_id` unless that message was stored
+        before (a redelivery). True when it is new. Both rows go in one transaction, so a
+        crash between them cannot make a message look consumed without its event."""
+        row = (event.time.isoformat(), event.vendor, event.device, event.kind,
+               json.dumps(event.payload, separators=(",", ":")))
+        return await self._run(self._insert_message_once, vendor, message_id, row)
+
+    def _insert_message_once(self, vendor: str, message_id: str, row) -> bool:
+        conn = self._connect()
+        with conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO consumed_messages(vendor, message_id, time) VALUES (?,?,?)",
+                (vendor, message_id, utcnow().isoformat()))
+            if cursor.rowcount == 0:
+                return False
+            conn.execute(
+                "INSERT INTO events(time, vendor, device, kind, payload) VALUES (?,?,?,?,?)", row)
+        return True
+
+    # -- the audit trail ------------------------------------------------------------------
+
+    async def add_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Write `entry` (before the command is sent); sets and returns its id."""
+        entry.id = await self._run(self._insert_audit, entry)
+        return entry
+
+    def _insert_audit(self, e: AuditEntry) -> int:
+        conn = self._connect()
+        with conn:
+            cursor = conn.execute(
+                "INSERT INTO audit(time, actor, vendor, action, target, target_name, request_id, "
+                "outcome, detail) VALUES (?,?,?,?,?,?,?,?,?)",
+                (e.time.isoformat(), e.actor, e.vendor, e.action, e.target, e.target_name,
+                 e.request_id, e.outcome, e.detail))
+        return int(cursor.lastrowid)
+
+    async def set_audit_outcome(self, entry: AuditEntry, outcome: str, detail: str = "") -> None:
+        entry.outcome, entry.detail = outcome, detail
+        if entry.id is None:
+            raise ValueError("the audit entry was never stored")
+        await self._run(self._update_audit, entry.id, outcome, detail)
+
+    def _update_audit(self, row_id: int, outcome: str, detail: str) -> None:
+        conn = self._connect()
+        with conn:
+            conn.execute("UPDATE audit SET outcome = ?, detail = ? WHERE id = ?",
+                         (outcome, detail, row_id))
+
+    async def audit_entries(self, limit: int = 500, *, vendor: str | None = None,
+                            request_id: str | None = None) -> list[AuditEntry]:
+        """The newest `limit` entries, oldest first."""
+        return await self._run(self._select_audit, limit, vendor, request_id)
+
+    def _select_audit(self, limit: int, vendor: str | None, request_id: str | None) -> list[AuditEntry]:
+        where, args = [], []
+        if vendor:
+            where.append("vendor = ?")
+            args.append(vendor)
+        if request_id:
+            where.append("request_id = ?")
+            args.append(request_id)
+        sql = ("SELECT id, time, actor, vendor, action, target, target_name, request_id, outcome, "
+               "detail FROM audit")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        rows = self._connect().execute(sql, (*args, limit)).fetchall()
+        return [AuditEntry(id=i, time=datetime.fromisoformat(t), actor=a, vendor=v, action=ac,
+                           target=tg, target_name=tn, request_id=r, outcome=o, detail=d)
+                for i, t, a, v, ac, tg, tn, r, o, d in reversed(rows)]
 
     async def close(self) -> None:
         if self._conn is not None:
