@@ -41,6 +41,23 @@ class NuheatSettings:
 
 
 @dataclass
+class NexhomeSettings:
+    # The app secret lives in the secret store, not here.
+    api: str = ""  # the NEXhome open platform's base URL, as NEXhome gives it with the credentials
+    developer_id: str = ""
+    app_id: str = ""
+
+
+@dataclass
+class NxcloudSettings:
+    # The access secret lives in the secret store, not here.
+    api: str = "https://api2.nxcloud.com"
+    access_key: str = ""
+    app_key: str = ""
+    business_phone: str = ""  # the WhatsApp Business number messages are sent from
+
+
+@dataclass
 class HttpSettings:
     timeout_seconds: float = 15.0
     ca_bundle: str = ""  # a PEM file for sites behind a TLS-inspecting proxy
@@ -51,6 +68,8 @@ class Settings:
     ewelink: EwelinkSettings = field(default_factory=EwelinkSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     nuheat: NuheatSettings = field(default_factory=NuheatSettings)
+    nexhome: NexhomeSettings = field(default_factory=NexhomeSettings)
+    nxcloud: NxcloudSettings = field(default_factory=NxcloudSettings)
     temperature_unit: str = "C"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -69,14 +88,19 @@ class Settings:
         ewelink = _build(EwelinkSettings, raw.pop("ewelink", {}))
         http = _build(HttpSettings, raw.pop("http", {}))
         nuheat = _build(NuheatSettings, raw.pop("nuheat", {}))
+        nexhome = _build(NexhomeSettings, raw.pop("nexhome", {}))
+        nxcloud = _build(NxcloudSettings, raw.pop("nxcloud", {}))
         unit = str(raw.pop("temperature_unit", "C"))
-        return cls(ewelink=ewelink, http=http, nuheat=nuheat, temperature_unit=unit, extra=raw)
+        return cls(ewelink=ewelink, http=http, nuheat=nuheat, nexhome=nexhome, nxcloud=nxcloud,
+                   temperature_unit=unit, extra=raw)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.extra)
         data["ewelink"] = asdict(self.ewelink)
         data["http"] = asdict(self.http)
         data["nuheat"] = asdict(self.nuheat)
+        data["nexhome"] = asdict(self.nexhome)
+        data["nxcloud"] = asdict(self.nxcloud)
         data["temperature_unit"] = self.temperature_unit
         return data
 

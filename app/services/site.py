@@ -1,4 +1,4 @@
-"""Which eWeLink cloud (and later, which other vendors) SiteKit talks to.
+"""Which vendor clouds SiteKit talks to: eWeLink, Nuheat, NEXhome and NXCloud.
 
 Three kinds of site:
 - the real vendor clouds, with the app id/secret the user set up in Settings;
@@ -21,6 +21,8 @@ from app.core.settings import Settings
 
 APPSECRET_KEY = "ewelink/appsecret"
 NUHEAT_CLIENT_SECRET_KEY = "nuheat/client_secret"
+NEXHOME_APP_SECRET_KEY = "nexhome/app_secret"
+NXCLOUD_ACCESS_SECRET_KEY = "nxcloud/access_secret"
 
 
 def save_nuheat_client(settings: Settings, secrets: SecretStore, client_id: str,
@@ -78,6 +80,47 @@ class NuheatEndpoints:
 
 
 @dataclass(frozen=True)
+class NexhomeEndpoints:
+    api: str
+    developer_id: str
+    app_id: str
+    app_secret: str
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api and self.developer_id and self.app_id and self.app_secret)
+
+    @classmethod
+    def from_description(cls, raw: Any) -> "NexhomeEndpoints | None":
+        if not isinstance(raw, dict) or not raw.get("api"):
+            return None
+        return cls(api=str(raw["api"]), developer_id=str(raw.get("developer_id") or ""),
+                   app_id=str(raw.get("app_id") or ""), app_secret=str(raw.get("app_secret") or ""))
+
+
+@dataclass(frozen=True)
+class NxcloudEndpoints:
+    api: str
+    access_key: str
+    access_secret: str
+    app_key: str
+    business_phone: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api and self.access_key and self.access_secret and self.app_key)
+
+    @classmethod
+    def from_description(cls, raw: Any) -> "NxcloudEndpoints | None":
+        if not isinstance(raw, dict) or not raw.get("api"):
+            return None
+        return cls(api=str(raw["api"]), access_key=str(raw.get("access_key") or ""),
+                   access_secret=str(raw.get("access_secret") or ""),
+                   app_key=str(raw.get("app_key") or ""),
+                   business_phone=str(raw.get("business_phone") or ""))
+
+
+@dataclass(frozen=True)
 class SiteProfile:
     key: str  # namespaces stored tokens: "real", "demo", "site-<hash>"
     label: str  # shown in the status bar and the CLI
@@ -85,6 +128,8 @@ class SiteProfile:
     demo_credentials: tuple[str, str, str] | None = None  # (region, account, password)
     remember_tokens: bool = True  # the demo site forgets everything when it stops
     nuheat: NuheatEndpoints | None = None
+    nexhome: NexhomeEndpoints | None = None
+    nxcloud: NxcloudEndpoints | None = None
 
     @property
     def is_simulated(self) -> bool:
@@ -110,7 +155,9 @@ class SiteProfile:
                               hint="Use the JSON line that `sitekit sim` printed.") from None
         return cls(key=key, label=label, ewelink=endpoints, demo_credentials=creds,
                    remember_tokens=remember_tokens,
-                   nuheat=NuheatEndpoints.from_description(description.get("nuheat")))
+                   nuheat=NuheatEndpoints.from_description(description.get("nuheat")),
+                   nexhome=NexhomeEndpoints.from_description(description.get("nexhome")),
+                   nxcloud=NxcloudEndpoints.from_description(description.get("nxcloud")))
 
     @classmethod
     def from_file(cls, path: Path) -> "SiteProfile":
@@ -139,4 +186,12 @@ class SiteProfile:
         nuheat = NuheatEndpoints(issuer=nh.issuer, api=nh.api, client_id=nh.client_id,
                                  client_secret=secrets.get(NUHEAT_CLIENT_SECRET_KEY) or "",
                                  redirect_port=nh.redirect_port)
-        return cls(key="real", label="Vendor clouds", ewelink=endpoints, nuheat=nuheat)
+        nx = settings.nexhome
+        nexhome = NexhomeEndpoints(api=nx.api, developer_id=nx.developer_id, app_id=nx.app_id,
+                                   app_secret=secrets.get(NEXHOME_APP_SECRET_KEY) or "")
+        nc = settings.nxcloud
+        nxcloud = NxcloudEndpoints(api=nc.api, access_key=nc.access_key,
+                                   access_secret=secrets.get(NXCLOUD_ACCESS_SECRET_KEY) or "",
+                                   app_key=nc.app_key, business_phone=nc.business_phone)
+        return cls(key="real", label="Vendor clouds", ewelink=endpoints, nuheat=nuheat,
+                   nexhome=nexhome, nxcloud=nxcloud)
