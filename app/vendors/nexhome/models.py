@@ -137,7 +137,6 @@ class UnlockResult:
     access_id: str
     result: str
     request_id: str
-    repeated: bool = False  # the server recognised the REQUEST-ID and answered as before
 
     @property
     def opened(self) -> bool:
@@ -151,7 +150,6 @@ class ElevatorCallResult:
     to_floor: int | None
     result: str
     request_id: str
-    repeated: bool = False
 
 
 @dataclass(frozen=True)
