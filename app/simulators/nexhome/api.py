@@ -369,6 +369,9 @@ class RestApi:
         queue = self.sim.queue(app.app_id)
         if request.match_info["consumerId"] not in queue.consumers:
             return error(404, "Consumer not found", domain=MESSAGE_DOMAIN)
+        if self.sim.faults.commit_status:
+            return error(self.sim.faults.commit_status, "Simulated commit failure",
+                         domain=MESSAGE_DOMAIN)
         ids = body.get("messageIds") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             return invalid([checks.required("messageIds")])

@@ -11,7 +11,8 @@ Apps: the demo app (`sim.app_id`, all permissions but the Plant room door) and
 Fault knobs (`sim.faults`): `delay_seconds` before every answer, `clock_offset` (sim clock
 minus real clock: TIMESTAMP check and `Date`), `drop_after_acting` (a command acts, then the
 connection is closed without an answer), `http_status` (every authenticated call answers
-it with the guide's error body).
+it with the guide's error body), `commit_status` (only offset commits answer it: the
+consumer has to live with redeliveries).
 
 Test hooks: `resident_at_door(...)` (someone uses a credential at a door, or rings a flat:
 access records and call logs on the subscription), `set_online(device_id, online)`
@@ -49,6 +50,7 @@ class Faults:
     clock_offset: float = 0.0
     drop_after_acting: bool = False
     http_status: int | None = None
+    commit_status: int | None = None  # commits answer this (the offsets are not stored)
 
 
 @dataclass
