@@ -15,7 +15,7 @@ from app.simulators.nxcloud import NxcloudSim
 from app.vendors.nxcloud import signing
 from app.vendors.nxcloud.client import (SMS, WHATSAPP, Endpoint, InsufficientBalance, NumberCheckPending,
                                         NxcloudClient, SendOutcomeUnknown)
-from app.vendors.nxcloud.models import InvalidMessage, InvalidPhoneNumber, WhatsAppTemplate
+from app.vendors.nxcloud.models import InvalidInput, InvalidMessage, InvalidPhoneNumber, WhatsAppTemplate
 
 ALICE, BOB = "+44 7700 900123", "+44 7700 900456"
 INVALID, UNREACHABLE, NOT_ON_WHATSAPP = "+44 7700 900000", "+44 7700 900999", "+44 7700 900777"
@@ -146,6 +146,16 @@ async def test_whatsapp_to_a_number_without_whatsapp(make_client):
     with pytest.raises(VendorError) as caught:
         await make_client().send_whatsapp_text(NOT_ON_WHATSAPP, "Hi")
     assert "131026" in caught.value.message and "SMS" in caught.value.hint
+
+
+async def test_business_phone_checked_only_for_whatsapp(make_client, nxcloud_sim):
+    client = make_client(business_phone="07700 900001")
+    await client.send_sms(ALICE, "SMS still works")
+    with pytest.raises(InvalidInput, match="business phone in Settings is wrong"):
+        await client.send_whatsapp_text(ALICE, "Hi")
+    with pytest.raises(InvalidInput, match="No WhatsApp business phone"):
+        await make_client(business_phone="").send_whatsapp_text(ALICE, "Hi")
+    assert len(nxcloud_sim.requests) == 1
 
 
 async def test_whatsapp_business_phone_and_balance(make_client, nxcloud_sim):

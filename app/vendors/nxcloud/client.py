@@ -103,7 +103,8 @@ class NxcloudClient:
         self.access_key = access_key
         self._access_secret = access_secret
         self.app_key = app_key
-        self.business_phone = models.normalize_phone(business_phone) if business_phone else ""
+        # Checked when WhatsApp is used, so a bad business number never blocks SMS or checks.
+        self.business_phone = business_phone
         self.clock = clock or ClockSkew()
         self.sms_sender = sms_sender
 
@@ -151,11 +152,16 @@ class NxcloudClient:
         return await self._send_whatsapp(number, "template", template.as_json())
 
     async def _send_whatsapp(self, number: str, kind: str, content: dict[str, Any]) -> WhatsAppReceipt:
-        if not self.business_phone:
+        if not self.business_phone.strip():
             raise models.InvalidInput("No WhatsApp business phone is set up.",
                                       hint="Enter the NXCloud WhatsApp business number in Settings.",
                                       field="business_phone")
-        body = {"appkey": self.app_key, "business_phone": self.business_phone, "messaging_product": "whatsapp",
+        try:
+            business_phone = models.normalize_phone(self.business_phone)
+        except models.InvalidPhoneNumber as exc:
+            raise models.InvalidInput(f"The WhatsApp business phone in Settings is wrong: {exc.message}",
+                                      hint=exc.hint, field="business_phone") from None
+        body = {"appkey": self.app_key, "business_phone": business_phone, "messaging_product": "whatsapp",
                 "recipient_type": "individual", "to": number, "type": kind, kind: content}
         reply = await self.call(WHATSAPP, body, sending=("WhatsApp message", number, None))
         if models.reply_code(reply) != 0:
