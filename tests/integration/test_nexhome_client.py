@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -102,11 +103,25 @@ async def test_lost_unlock_reply_is_not_retried_and_explicit_retry_opens_once(cl
     assert nexhome_sim.repeats == 1
 
 
-async def test_command_timeout_is_outcome_unknown(make_client, nexhome_sim):
+async def test_command_timeout_is_outcome_unknown_and_retry_is_recognised(make_client, nexhome_sim):
     client = make_client(command_timeout=0.3)
-    nexhome_sim.faults.delay_seconds = 1.0
-    with pytest.raises(CommandOutcomeUnknown):
+    nexhome_sim.faults.delay_seconds = 0.6  # acts at once, answers late
+    with pytest.raises(CommandOutcomeUnknown) as info:
         await client.call_elevator(ELEVATOR, 0, 7)
+    assert nexhome_sim.elevator_calls == [(ELEVATOR, 0, 7)]
+    nexhome_sim.faults.delay_seconds = 0
+    result = await client.call_elevator(ELEVATOR, 0, 7, request_id=info.value.request_id)
+    assert result.result == "CALLED" and len(nexhome_sim.elevator_calls) == 1
+
+
+async def test_concurrent_repeat_of_a_command_acts_once(make_client, nexhome_sim):
+    client = make_client()
+    nexhome_sim.faults.delay_seconds = 0.2
+    request_id = "a" * 32
+    results = await asyncio.gather(client.unlock(MAIN_ENTRANCE, request_id=request_id),
+                                   client.unlock(MAIN_ENTRANCE, request_id=request_id))
+    assert all(r.opened for r in results)
+    assert nexhome_sim.door(MAIN_ENTRANCE).openings == 1 and nexhome_sim.repeats == 1
 
 
 async def test_elevator_call_and_field_errors(client, nexhome_sim):

@@ -38,6 +38,7 @@ def test_messages_and_records():
 
 def test_page_and_ms():
     assert Page.from_api({"total": "120", "elements": None}).total == 120
+    assert Page.from_api({"elements": [1]}).total is None
     assert to_ms(datetime(1970, 1, 1, 0, 0, 1)) == 1000
 
 

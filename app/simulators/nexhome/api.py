@@ -10,8 +10,8 @@ a repeat gets the original answer and does not act again.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
@@ -97,7 +97,8 @@ class RestApi:
     def _guard(self, handler: Handler, *, command: bool):
         async def guarded(request: web.Request) -> web.StreamResponse:
             sim = self.sim
-            await sim.apply_delay()
+            if not command:
+                await sim.apply_delay()
             raw = await request.read()
             app, refusal = self._authenticate(request)
             sim.record(request, app, refusal)
@@ -112,26 +113,44 @@ class RestApi:
                     body = json.loads(raw)
                 except ValueError:
                     return invalid([detail("", "INVALID", "Body is not valid JSON")])
-            request_id = request.headers["REQUEST-ID"]
-            if command:
-                remembered = sim.commands.get((app.app_id, request_id))
-                if remembered is not None:
-                    path, status, answer = remembered
-                    if path != request.path:
-                        return error(409, "REQUEST-ID already used for another request",
-                                     details=[detail("REQUEST-ID", "DUPLICATE",
-                                                     "Already used for another request")])
-                    sim.repeats += 1
-                    return web.json_response(answer, status=status)
-            response = await handler(request, app, body)
-            if command:
-                sim.remember_command(app.app_id, request_id, request.path, response)
-                if sim.faults.drop_after_acting and request.transport is not None:
-                    # Acted, then the answer is lost on the way back.
-                    request.transport.close()
-            return response
+            if not command:
+                return await handler(request, app, body)
+            return await self._command(request, app, body, handler)
 
         return guarded
+
+    async def _command(self, request: web.Request, app: SimApp, body: Any,
+                       handler: Handler) -> web.StreamResponse:
+        """Carry a command out once per (app, REQUEST-ID); a repeat gets the first answer."""
+        sim = self.sim
+        request_id = request.headers["REQUEST-ID"]
+        key = (app.app_id, request_id)
+        first = sim.commands_in_flight.get(key)
+        if first is not None:
+            # The same command is still being carried out: answer as it will.
+            await first.wait()
+        remembered = sim.commands.get(key)
+        if remembered is not None:
+            path, status, answer = remembered
+            if path != request.path:
+                return error(409, "REQUEST-ID already used for another request",
+                             details=[detail("REQUEST-ID", "DUPLICATE",
+                                             "Already used for another request")])
+            sim.repeats += 1
+            return web.json_response(answer, status=status)
+        done = sim.commands_in_flight[key] = asyncio.Event()
+        try:
+            response = await handler(request, app, body)
+            sim.remember_command(app.app_id, request_id, request.path, response)
+        finally:
+            del sim.commands_in_flight[key]
+            done.set()
+        # A slow answer to a command comes after acting (the door is already open).
+        await sim.apply_delay()
+        if sim.faults.drop_after_acting and request.transport is not None:
+            # Acted, then the answer is lost on the way back.
+            request.transport.close()
+        return response
 
     def _authenticate(self, request: web.Request) -> tuple[SimApp | None, web.Response | None]:
         headers = request.headers

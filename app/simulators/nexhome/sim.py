@@ -8,7 +8,7 @@
 Apps: the demo app (`sim.app_id`, all permissions but the Plant room door) and
 `sim.restricted_app` (no message subscription; `add_app()` makes more).
 
-Fault knobs (`sim.faults`): `delay_seconds` before every answer, `clock_offset` (sim clock
+Fault knobs (`sim.faults`): `delay_seconds` before every answer (commands: after acting), `clock_offset` (sim clock
 minus real clock: TIMESTAMP check and `Date`), `drop_after_acting` (a command acts, then the
 connection is closed without an answer), `http_status` (every authenticated call answers
 it with the guide's error body), `commit_status` (only offset commits answer it: the
@@ -93,6 +93,7 @@ class NexhomeSim:
         self.elevator_configs: dict[str, list[int]] = {}
         self.elevator_calls: list[tuple[str, int, int]] = []
         self.commands: OrderedDict[tuple[str, str], tuple[str, int, Any]] = OrderedDict()
+        self.commands_in_flight: dict[tuple[str, str], asyncio.Event] = {}
         self.repeats = 0
         self.requests: deque[SimRequest] = deque(maxlen=HISTORY)
         self._queues: dict[str, AppQueue] = {}

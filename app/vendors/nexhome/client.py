@@ -269,7 +269,12 @@ class NexhomeClient:
             for raw in page.elements:
                 yield parse(raw)
             seen += len(page.elements)
-            if not page.elements or seen >= page.total or len(page.elements) < endpoints.PAGE_SIZE:
+            if not page.elements:
+                return
+            # `total` decides; without it, a short page is the last one.
+            if page.total is not None and seen >= page.total:
+                return
+            if page.total is None and len(page.elements) < endpoints.PAGE_SIZE:
                 return
             page_number += 1
         raise ProtocolError(f"NEXhome kept sending pages ({MAX_PAGES} of them).",

@@ -34,7 +34,7 @@ from app.core.errors import AuthError, NetworkError, SiteKitError
 from app.core.events import Event, utcnow
 from app.core.live import LiveChannel
 from app.vendors.nexhome.client import VENDOR, NexhomeClient, NotFound, PermissionDenied
-from app.vendors.nexhome.models import AccessRecord, CallLog, Device, Door, Message
+from app.vendors.nexhome.models import AccessRecord, CallLog, Device, Door, Message, Person
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,14 @@ class NexhomeLive(LiveChannel):
         self._consumer_lost = False
         self.device_names: dict[str, str] = {}
         self.door_names: dict[str, str] = {}
+        self.person_names: dict[str, str] = {}
 
-    def set_names(self, devices: Iterable[Device] = (), doors: Iterable[Door] = ()) -> None:
+    def set_names(self, devices: Iterable[Device] = (), doors: Iterable[Door] = (),
+                  persons: Iterable[Person] = ()) -> None:
         """Names for the events' text (ids are shown where a name is unknown)."""
         self.device_names.update((d.id, d.display_name) for d in devices)
         self.door_names.update((d.id, d.name or d.id) for d in doors)
+        self.person_names.update((p.id, p.name or p.id) for p in persons)
 
     def remember(self, message_ids: Iterable[str]) -> None:
         """Ids already stored (e.g. read back from SQLite at start): never shown again."""
@@ -150,7 +153,7 @@ class NexhomeLive(LiveChannel):
                 self.redeliveries += 1
                 done.append(message.id)  # stored before; its commit did not count
                 continue
-            event = to_event(message, self.device_names, self.door_names)
+            event = to_event(message, self.device_names, self.door_names, self.person_names)
             try:
                 fresh = True
                 if self.store is not None:
@@ -180,10 +183,12 @@ class NexhomeLive(LiveChannel):
 # -- wording ------------------------------------------------------------------------------------
 
 def to_event(message: Message, device_names: Mapping[str, str] | None = None,
-             door_names: Mapping[str, str] | None = None) -> Event:
+             door_names: Mapping[str, str] | None = None,
+             person_names: Mapping[str, str] | None = None) -> Event:
     """A message as the feed shows it: kind access/call/device and a readable "text"."""
     device_names = device_names or {}
     door_names = door_names or {}
+    person_names = person_names or {}
     record = message.record
     kind = KINDS.get(message.topic, message.topic.lower() or "message")
     payload: dict = {"messageId": message.id, "topic": message.topic, **message.payload}
@@ -193,7 +198,7 @@ def to_event(message: Message, device_names: Mapping[str, str] | None = None,
         if record.credential_type == "REMOTE":
             how = "remotely"
         else:
-            who = record.person_id or "someone"
+            who = person_names.get(record.person_id) or record.person_id or "someone"
             how = f"for {who} ({record.credential_type.lower() or 'no credential'})"
         if record.granted:
             text = f"{door}: opened {how}"

@@ -324,7 +324,7 @@ class Message:
 
 @dataclass(frozen=True)
 class Page:
-    total: int
+    total: int | None  # None: the reply did not say
     page: int
     size: int
     elements: list[Any]
@@ -333,5 +333,5 @@ class Page:
     def from_api(cls, raw: Any) -> Page:
         raw = _map(raw)
         elements = raw.get("elements")
-        return cls(_int(raw.get("total"), 0) or 0, _int(raw.get("page"), 0) or 0,
+        return cls(_int(raw.get("total")), _int(raw.get("page"), 0) or 0,
                    _int(raw.get("size"), 0) or 0, _list(elements))
