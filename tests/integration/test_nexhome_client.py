@@ -221,3 +221,12 @@ async def test_message_subscription_needs_permission(make_client, nexhome_sim):
 
 async def test_secret_not_in_repr(client, nexhome_sim):
     assert nexhome_sim.app_secret not in repr(client)
+
+
+async def test_server_error_with_nexhome_body_is_definite(client, nexhome_sim):
+    from app.core.errors import VendorError
+    nexhome_sim.faults.http_status = 503
+    with pytest.raises(VendorError) as info:
+        await client.unlock(MAIN_ENTRANCE)
+    assert not isinstance(info.value, CommandOutcomeUnknown) and info.value.code == 503
+    assert nexhome_sim.door(MAIN_ENTRANCE).openings == 0

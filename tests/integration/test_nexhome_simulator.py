@@ -168,6 +168,12 @@ async def test_mq_redelivers_uncommitted_after_the_delay(raw, nexhome_sim):
     status, _, _ = await call(raw, nexhome_sim, "POST", commit,
                               json_body={"messageIds": [m["messageId"] for m in again]})
     assert status == 200
+    status, _, _ = await call(raw, nexhome_sim, "POST", commit,
+                              json_body={"messageIds": [m["messageId"] for m in again]})
+    assert status == 200  # a commit sent twice (first answer lost) is harmless
+    status, body, _ = await call(raw, nexhome_sim, "POST", commit,
+                                 json_body={"messageIds": ["never-delivered"]})
+    assert status == 400 and body["details"][0]["fieldPath"] == "messageIds[0]"
     await asyncio.sleep(0.35)
     _, after, _ = await call(raw, nexhome_sim, "POST", pull, json_body={"max": 10, "waitSeconds": 0})
     assert after == []

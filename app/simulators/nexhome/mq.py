@@ -23,7 +23,6 @@ class QueuedMessage:
     topic: str
     time_ms: int
     payload: dict
-    committed: bool = False
     delivered_at: float | None = None  # monotonic
     deliveries: int = 0
 
@@ -37,6 +36,10 @@ class AppQueue:
         self._redelivery = redelivery_seconds
         self.messages: OrderedDict[str, QueuedMessage] = OrderedDict()
         self.consumers: set[str] = set()
+        # Committed messages leave the queue; their ids stay a while so a commit sent twice
+        # (its first answer lost) is not refused.
+        self.committed_ids: OrderedDict[str, None] = OrderedDict()
+        self.committed = 0
         self._arrived = asyncio.Event()
 
     def publish(self, topic: str, payload: dict, time_ms: int) -> QueuedMessage:
@@ -60,8 +63,6 @@ class AppQueue:
         now = time.monotonic()
         ready = []
         for message in self.messages.values():
-            if message.committed:
-                continue
             if message.delivered_at is None or now - message.delivered_at >= self._redelivery():
                 ready.append(message)
                 if len(ready) >= limit:
@@ -69,8 +70,7 @@ class AppQueue:
         return ready
 
     def _next_redelivery_in(self) -> float | None:
-        pending = [m.delivered_at for m in self.messages.values()
-                   if not m.committed and m.delivered_at is not None]
+        pending = [m.delivered_at for m in self.messages.values() if m.delivered_at is not None]
         if not pending:
             return None
         return max(0.0, min(pending) + self._redelivery() - time.monotonic())
@@ -100,14 +100,21 @@ class AppQueue:
                 pass
 
     def commit(self, message_ids: list[str]) -> list[int]:
-        """Commits; returns the indexes of ids that were never delivered (refused)."""
+        """Commits (committing twice is harmless); returns the indexes of ids that were never
+        delivered, and then commits nothing."""
         unknown = [i for i, mid in enumerate(message_ids)
-                   if mid not in self.messages or self.messages[mid].deliveries == 0]
+                   if mid not in self.committed_ids
+                   and (mid not in self.messages or self.messages[mid].deliveries == 0)]
         if unknown:
             return unknown
         for mid in message_ids:
-            self.messages[mid].committed = True
+            message = self.messages.pop(mid, None)
+            if message is not None:
+                self.committed_ids[mid] = None
+                self.committed += 1
+        while len(self.committed_ids) > MAX_MESSAGES:
+            self.committed_ids.popitem(last=False)
         return []
 
     def uncommitted(self) -> list[QueuedMessage]:
-        return [m for m in self.messages.values() if not m.committed]
+        return list(self.messages.values())

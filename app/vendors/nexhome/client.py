@@ -58,8 +58,8 @@ T = TypeVar("T")
 
 
 class InvalidRequest(VendorError):
-    """400: the body was refused; `field_errors` lists (fieldPath, message, errorCode)."""
-    field_errors: list[tuple[str, str, str]] = []
+    """400: the body was refused. Like every error from `error_from_reply`, it carries
+    `field_errors` [(fieldPath, message, errorCode)], `status_text` and `domain`."""
 
 
 class PermissionDenied(VendorError):
@@ -355,9 +355,9 @@ class NexhomeClient:
         if answer is None and text.strip() and 200 <= status < 300:
             raise ProtocolError(f"NEXhome answered {call.path} with something that is not JSON.",
                                 hint="A proxy or captive portal may be in the way.")
-        if call.command and status in (502, 504) and not _is_error_body(answer):
-            # A gateway gave up waiting for NEXhome: the command may still have run.
-            raise _Unanswered(f"gateway answered HTTP {status}")
+        if call.command and status >= 500 and not _is_error_body(answer):
+            # Not NEXhome's answer but a gateway's or a crash's: the command may have run.
+            raise _Unanswered(f"HTTP {status} without NEXhome's answer")
         log.debug("NEXhome %s %s -> %s", call.method, call.path, status)
         return status, answer, now, server_ts, local_ts
 
