@@ -2,7 +2,8 @@
 
 `DemoSite` is a thin composer: it starts each simulator and describes where they listen
 and with which (demo-only) credentials: the eWeLink cloud and the Nuheat cloud (identity
-server + OpenAPI); other vendors join here as they get simulators.
+server + OpenAPI) and NXCloud's messaging API; other vendors join here as they get
+simulators.
 
     async with DemoSite() as site:
         site.describe()["ewelink"]["api"]      # the eu base URL
@@ -31,6 +32,7 @@ from typing import Any, TextIO
 from app.simulators.ewelink import SEED, EwelinkCloudSim
 from app.simulators.ewelink.sonoff import DeviceDelays, SimulatedSonoff, SiteWifi
 from app.simulators.nuheat import NuheatSim
+from app.simulators.nxcloud import NxcloudSim
 from app.vendors.ewelink.signing import NONCE_ALPHABET
 
 log = logging.getLogger(__name__)
@@ -74,11 +76,12 @@ class DemoSite:
         self.site_wifi = site_wifi
         self.ewelink: EwelinkCloudSim | None = None
         self.nuheat: NuheatSim | None = None
+        self.nxcloud: NxcloudSim | None = None
         self.ap_devices: list[SimulatedSonoff] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Start every simulator; port N>0 gives eWeLink N..N+3 (cn, as, eu, us), Nuheat N+4
-        (identity) and N+5 (API)."""
+        (identity) and N+5 (API), NXCloud N+6."""
         if self.ewelink is not None:
             raise RuntimeError("demo site already started")
         # Fresh app credentials per start: nothing real can be used against a demo site.
@@ -91,6 +94,9 @@ class DemoSite:
             nuheat = NuheatSim(client_secret=_random_key(), live_drift_seconds=self.live_drift_seconds)
             await nuheat.start(host=host, port=port + 4 if port else 0)
             self.nuheat = nuheat
+            nxcloud = NxcloudSim(access_key=_random_key(16), access_secret=_random_key())
+            await nxcloud.start(host=host, port=port + 6 if port else 0)
+            self.nxcloud = nxcloud
             for index in range(self.ap_device_count):
                 deviceid, devicekey, chipid = ap_device_identity(index)
                 device = SimulatedSonoff(
@@ -110,6 +116,9 @@ class DemoSite:
         nuheat, self.nuheat = self.nuheat, None
         if nuheat is not None:
             await nuheat.stop()
+        nxcloud, self.nxcloud = self.nxcloud, None
+        if nxcloud is not None:
+            await nxcloud.stop()
         sim, self.ewelink = self.ewelink, None
         if sim is not None:
             await sim.stop()
@@ -155,6 +164,7 @@ class DemoSite:
                 "username": self.nuheat.username,
                 "password": self.nuheat.password,
             },
+            **({"nxcloud": self.nxcloud.describe()} if self.nxcloud is not None else {}),
         }
 
 

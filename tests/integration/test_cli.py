@@ -56,6 +56,11 @@ def test_sim_line_drives_site_commands(tmp_path):
         assert description["ewelink"]["api"].startswith("http://127.0.0.1:")
         for key in ("region", "appid", "appsecret", "email", "password"):
             assert description["ewelink"][key]
+        for key in ("issuer", "api", "client_id", "client_secret", "username", "password"):
+            assert description["nuheat"][key]
+        assert set(description["nxcloud"]) == {"api", "access_key", "access_secret", "app_key",
+                                               "business_phone"}
+        assert description["nxcloud"]["api"].startswith("http://127.0.0.1:")
         site = tmp_path / "site.json"
         site.write_text(line)
         login = sitekit("--site", str(site), "ewelink", "login", "--json")
