@@ -10,6 +10,7 @@
     sitekit lan …              discover | switch: devices on the local network
     sitekit nuheat …           login | configure | logout | thermostats | set | schedule get/put |
                                energy | watch
+    sitekit nxcloud …          configure | check | sms | whatsapp: messages to residents
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
@@ -103,7 +104,33 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--seconds", type=float, help="stop after this long")
 
     _add_nuheat(commands)
+    _add_nxcloud(commands)
     return parser
+
+
+def _add_nxcloud(commands) -> None:
+    nxcloud = commands.add_parser("nxcloud", help="NXCloud SMS and WhatsApp messages to residents")
+    actions = nxcloud.add_subparsers(dest="action", metavar="ACTION", required=True)
+    configure = actions.add_parser("configure", help="set the NXCloud account SiteKit sends with")
+    configure.add_argument("--access-key", required=True)
+    configure.add_argument("--app-key", required=True)
+    configure.add_argument("--business-phone", help="the WhatsApp business number (country code first)")
+    configure.add_argument("--access-secret-stdin", action="store_true",
+                           help="read the access secret from standard input; it goes to the "
+                                "keyring, never to the settings file")
+    check = actions.add_parser("check", help="is this a number a message can reach?")
+    check.add_argument("phone", metavar="PHONE", help="with the country code, e.g. +44 7700 900123")
+    check.add_argument("--level", choices=("basic", "call", "hlr"), default="hlr",
+                       help="basic: format only; call: a silent test call; hlr: ask the network "
+                            "(default)")
+    check.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                       help="how long to wait for the result (default 30)")
+    check.add_argument("--json", action="store_true")
+    for name, what in (("sms", "send an SMS"), ("whatsapp", "send a WhatsApp text message")):
+        send = actions.add_parser(name, help=what)
+        send.add_argument("phone", metavar="PHONE", help="with the country code")
+        send.add_argument("text", metavar="TEXT")
+        send.add_argument("--json", action="store_true")
 
 
 def _add_nuheat(commands) -> None:
@@ -188,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
             import asyncio
 
             from app.cli_nuheat import run
+
+            return asyncio.run(run(args))
+        if args.command == "nxcloud":
+            import asyncio
+
+            from app.cli_nxcloud import run
 
             return asyncio.run(run(args))
         if args.command in ("pair", "lan"):

@@ -42,6 +42,19 @@ def save_nuheat_client(settings: Settings, secrets: SecretStore, client_id: str,
         secrets.delete(NUHEAT_CLIENT_SECRET_KEY)
 
 
+def save_nxcloud_account(settings: Settings, secrets: SecretStore, *, access_key: str, app_key: str,
+                         business_phone: str | None = None, access_secret: str | None = None) -> None:
+    """Store the real NXCloud account: keys in the settings file, the access secret in the
+    secret store (None keeps the stored one). Blocking: call it off the loop."""
+    settings.nxcloud.access_key = access_key.strip()
+    settings.nxcloud.app_key = app_key.strip()
+    if business_phone is not None:
+        settings.nxcloud.business_phone = business_phone.strip()
+    settings.save()
+    if access_secret is not None and access_secret.strip():
+        secrets.set(NXCLOUD_ACCESS_SECRET_KEY, access_secret.strip())
+
+
 @dataclass(frozen=True)
 class EwelinkEndpoints:
     region: str

@@ -22,6 +22,7 @@ from app.services.accounts import EwelinkAccount
 from app.services.feed import Feed
 from app.services.inventory import Inventory
 from app.services.lan import LanPresence
+from app.services.messaging import Messaging
 from app.services.nuheat import NuheatAccount
 from app.services.site import SiteProfile
 from app.services.thermostats import Thermostats
@@ -48,6 +49,7 @@ class Workspace:
         self.feed = Feed(store)
         self.ewelink = EwelinkAccount(profile, settings, secrets, self.session, self.clock)
         self.nuheat = NuheatAccount(profile, settings, secrets, self.session)
+        self.messaging = Messaging(profile, self.session, self.clock, self.feed)
         self.thermostats = Thermostats(self.nuheat, self.feed)
         directory = None
         if demo_site is not None and not getattr(demo_site, "device_mdns", True):
