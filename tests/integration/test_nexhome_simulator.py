@@ -211,3 +211,14 @@ async def test_device_status_messages(nexhome_sim):
     nexhome_sim.set_online(MAIN_STATION, False)
     queued = nexhome_sim.queue(nexhome_sim.app_id).uncommitted()
     assert queued[-1].topic == "DEVICE_STATUS" and queued[-1].payload["online"] is False
+
+
+async def test_live_drift_publishes_by_itself():
+    sim = NexhomeSim(live_drift_seconds=0.05)
+    await sim.start("127.0.0.1", 0)
+    try:
+        from tests.integration.conftest import wait_until
+        await wait_until(lambda: len(sim.queue(sim.app_id).uncommitted()) >= 2, 2)
+        assert not sim.queue(sim.restricted_app.app_id).uncommitted()  # no subscription
+    finally:
+        await sim.stop()

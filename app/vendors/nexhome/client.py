@@ -29,7 +29,7 @@ import json
 import logging
 import time
 from email.utils import parsedate_to_datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
