@@ -284,8 +284,12 @@ class NexhomeClient:
 
     async def request(self, call: Call, *, request_id: str | None = None,
                       timeout: float | None = None) -> Any:
-        """One non-command call (commands go through `_command`)."""
+        """One call. A command (`call.command`) is never retried and fails with
+        CommandOutcomeUnknown when its answer is lost; anything else with NetworkError."""
         request_id = request_id or signing.new_request_id()
+        if call.command:
+            return await self._command(call, request_id, action=f"{call.method} {call.path}",
+                                       target="")
         try:
             return await self._exchange(call, request_id, timeout or self.request_timeout)
         except _Unanswered as exc:
