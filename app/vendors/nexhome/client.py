@@ -81,8 +81,9 @@ class CommandOutcomeUnknown(CommandTimeout):
         self.target = target
         self.request_id = request_id
         self.cause = cause
+        what = f"{action} {target}".strip()
         super().__init__(
-            f"No answer from NEXhome to {action} {target} ({cause}); it may or may not have "
+            f"No answer from NEXhome to {what} ({cause}); it may or may not have "
             f"been carried out.",
             hint="Check on site before trying again. Trying again reuses the same request "
                  f"id ({request_id}), so NEXhome will not act twice.")
