@@ -10,14 +10,17 @@ personal data the technician does not need there. The message text never goes to
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import aiohttp
 
 from app.core.clock import ClockSkew
 from app.core.errors import ConfigError
 from app.core.events import Event
+from app.core.secrets import SecretStore
+from app.core.settings import Settings
 from app.services.feed import Feed
-from app.services.site import SiteProfile
+from app.services.site import SiteProfile, save_nxcloud_account
 from app.vendors.nxcloud.client import NxcloudClient
 from app.vendors.nxcloud.models import (NumberCheckResult, SmsReceipt, WhatsAppReceipt,
                                         WhatsAppTemplate, display_phone, normalize_phone)
@@ -67,6 +70,19 @@ class Messaging:
                                          app_key=endpoints.app_key,
                                          business_phone=endpoints.business_phone, clock=self._clock)
         return self._client
+
+    def configure(self, settings: Settings, secrets: SecretStore, *, access_key: str, app_key: str,
+                  business_phone: str | None = None, access_secret: str | None = None) -> None:
+        """Store the real NXCloud account (see `save_nxcloud_account`); blocking.
+
+        The workspace's profile was built at start-up: on the real site the next call uses
+        the new keys at once; a simulated site keeps its own account.
+        """
+        save_nxcloud_account(settings, secrets, access_key=access_key, app_key=app_key,
+                             business_phone=business_phone, access_secret=access_secret)
+        if self.profile.key == "real":
+            self.profile = replace(self.profile, nxcloud=SiteProfile.real(settings, secrets).nxcloud)
+            self._client = None
 
     @property
     def business_phone(self) -> str:
