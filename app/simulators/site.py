@@ -2,8 +2,8 @@
 
 `DemoSite` is a thin composer: it starts each simulator and describes where they listen
 and with which (demo-only) credentials: the eWeLink cloud and the Nuheat cloud (identity
-server + OpenAPI) and NXCloud's messaging API; other vendors join here as they get
-simulators.
+server + OpenAPI), NEXhome's access-control cloud (a demo building) and NXCloud's
+messaging API.
 
     async with DemoSite() as site:
         site.describe()["ewelink"]["api"]      # the eu base URL
@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from app.simulators.ewelink import SEED, EwelinkCloudSim
 from app.simulators.ewelink.sonoff import DeviceDelays, SimulatedSonoff, SiteWifi
+from app.simulators.nexhome import NexhomeSim
 from app.simulators.nuheat import NuheatSim
 from app.simulators.nxcloud import NxcloudSim
 from app.vendors.ewelink.signing import NONCE_ALPHABET
@@ -77,11 +78,12 @@ class DemoSite:
         self.ewelink: EwelinkCloudSim | None = None
         self.nuheat: NuheatSim | None = None
         self.nxcloud: NxcloudSim | None = None
+        self.nexhome: NexhomeSim | None = None
         self.ap_devices: list[SimulatedSonoff] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Start every simulator; port N>0 gives eWeLink N..N+3 (cn, as, eu, us), Nuheat N+4
-        (identity) and N+5 (API), NXCloud N+6."""
+        (identity) and N+5 (API), NXCloud N+6, NEXhome N+7."""
         if self.ewelink is not None:
             raise RuntimeError("demo site already started")
         # Fresh app credentials per start: nothing real can be used against a demo site.
@@ -97,6 +99,12 @@ class DemoSite:
             nxcloud = NxcloudSim(access_key=_random_key(16), access_secret=_random_key())
             await nxcloud.start(host=host, port=port + 6 if port else 0)
             self.nxcloud = nxcloud
+            # residents at the doors as often as the other clouds drift, but never faster than 20 s:
+            # access records are what a technician watches for, not background noise
+            drift = self.live_drift_seconds
+            nexhome = NexhomeSim(live_drift_seconds=max(drift * 4, 20.0) if drift else None)
+            await nexhome.start(host, port + 7 if port else 0)
+            self.nexhome = nexhome
             for index in range(self.ap_device_count):
                 deviceid, devicekey, chipid = ap_device_identity(index)
                 device = SimulatedSonoff(
@@ -119,6 +127,9 @@ class DemoSite:
         nxcloud, self.nxcloud = self.nxcloud, None
         if nxcloud is not None:
             await nxcloud.stop()
+        nexhome, self.nexhome = self.nexhome, None
+        if nexhome is not None:
+            await nexhome.stop()
         sim, self.ewelink = self.ewelink, None
         if sim is not None:
             await sim.stop()
@@ -165,6 +176,7 @@ class DemoSite:
                 "password": self.nuheat.password,
             },
             **({"nxcloud": self.nxcloud.describe()} if self.nxcloud is not None else {}),
+            **({"nexhome": self.nexhome.describe()} if self.nexhome is not None else {}),
         }
 
 

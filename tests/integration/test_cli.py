@@ -61,6 +61,7 @@ def test_sim_line_drives_site_commands(tmp_path):
         assert set(description["nxcloud"]) == {"api", "access_key", "access_secret", "app_key",
                                                "business_phone"}
         assert description["nxcloud"]["api"].startswith("http://127.0.0.1:")
+        assert set(description["nexhome"]) == {"api", "developer_id", "app_id", "app_secret"}
         site = tmp_path / "site.json"
         site.write_text(line)
         login = sitekit("--site", str(site), "ewelink", "login", "--json")

@@ -547,11 +547,14 @@ async def test_nothing_secret_is_logged(sim, session, caplog):
 
 # ----- the demo site ------------------------------------------------------------------------
 
+SITE_PARTS = {"ewelink", "ewelink_ap_devices", "site_wifi", "nuheat", "nxcloud", "nexhome"}
+
+
 async def test_demo_site_describe_and_login(session):
     async with DemoSite(live_drift_seconds=None) as site:
         info = site.describe()
         # pairing: test_sonoff_simulator.py; nuheat: test_nuheat_simulator.py
-        assert set(info) == {"ewelink", "ewelink_ap_devices", "site_wifi", "nuheat"}
+        assert set(info) == SITE_PARTS
         ewelink = info["ewelink"]
         assert set(ewelink) == {"api", "region", "regions", "appid", "appsecret", "email", "password",
                                 "dispatch"}
@@ -599,7 +602,7 @@ async def test_run_sim_process_exits_cleanly_on_signal(signum):
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 10)
-        assert set(json.loads(line)) == {"ewelink", "ewelink_ap_devices", "site_wifi", "nuheat"}
+        assert set(json.loads(line)) == SITE_PARTS
         proc.send_signal(signum)
         rest, _ = await asyncio.wait_for(proc.communicate(), 10)
         assert proc.returncode == 0 and rest == b""
