@@ -42,6 +42,18 @@ def save_nuheat_client(settings: Settings, secrets: SecretStore, client_id: str,
         secrets.delete(NUHEAT_CLIENT_SECRET_KEY)
 
 
+def save_nexhome_account(settings: Settings, secrets: SecretStore, *, api: str, developer_id: str,
+                         app_id: str, app_secret: str | None = None) -> None:
+    """Store the real NEXhome app: ids in the settings file, the app secret in the secret
+    store (None keeps the stored one). Blocking: call it off the loop."""
+    settings.nexhome.api = api.strip().rstrip("/")
+    settings.nexhome.developer_id = developer_id.strip()
+    settings.nexhome.app_id = app_id.strip()
+    settings.save()
+    if app_secret is not None and app_secret.strip():
+        secrets.set(NEXHOME_APP_SECRET_KEY, app_secret.strip())
+
+
 def save_nxcloud_account(settings: Settings, secrets: SecretStore, *, access_key: str, app_key: str,
                          business_phone: str | None = None, access_secret: str | None = None) -> None:
     """Store the real NXCloud account: keys in the settings file, the access secret in the
