@@ -73,6 +73,7 @@ QLineEdit[invalid="true"] {{ border-color: {ERROR}; }}
 QFrame[banner="error"] {{ background: #fef2f2; border: 1px solid #fecaca; border-radius: 6px; }}
 QFrame[banner="warning"] {{ background: #fffbeb; border: 1px solid #fde68a; border-radius: 6px; }}
 QFrame[banner="info"] {{ background: #eff6ff; border: 1px solid #bfdbfe; border-radius: 6px; }}
+QFrame[banner="success"] {{ background: #f0fdf4; border: 1px solid #bbf7d0; border-radius: 6px; }}
 QFrame[banner] QLabel {{ background: transparent; }}
 
 QTableView, QTreeView {{ background: white; border: 1px solid {BORDER}; border-radius: 6px;

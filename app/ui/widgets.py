@@ -110,8 +110,8 @@ def link_button(text: str, parent: QWidget | None = None) -> QPushButton:
 class Banner(QFrame):
     """An inline message: error (red), warning (amber) or info (blue); hidden when empty."""
 
-    ICONS = {"error": "⚠", "warning": "⚠", "info": "ℹ"}
-    COLOURS = {"error": style.ERROR, "warning": style.WARN, "info": style.ACCENT}
+    ICONS = {"error": "⚠", "warning": "⚠", "info": "ℹ", "success": "✓"}
+    COLOURS = {"error": style.ERROR, "warning": style.WARN, "info": style.ACCENT, "success": style.OK}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
