@@ -1,0 +1,207 @@
+"""Settings → NEXhome: the developer and app credentials of the intercom cloud.
+
+NEXhome issues a developer ID, an app ID and an app secret per integrating app; the API
+address comes with them. The secret is write-only here, like the other vendors' secrets:
+the field says whether one is stored and where, and a new value goes straight to the
+secret store. "Test" signs one request with what is in the fields (saved or not), so a
+typo shows up before anyone stands at a door.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
+
+from app.core.errors import SiteKitError
+from app.ui.settings.common import save_row, section
+from app.ui.settings.nuheat import secret_place
+from app.ui.tasks import Tasks
+from app.ui.widgets import Banner, form_label, form_layout
+
+if TYPE_CHECKING:
+    from app.services.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class NexhomeSection(QWidget):
+    configured = Signal()  # credentials saved: screens using NEXhome may load again
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._ws: "Workspace | None" = None
+        self._secret_stored = False
+        self._secret_writes = 0
+
+        frame, layout = section(
+            "NEXhome intercoms and access control",
+            "NEXhome issues a developer ID, an app ID and an app secret to each integrating "
+            "app (NEXhome open platform → Application Management). SiteKit signs every "
+            "request with them.")
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(frame)
+
+        self.site_note = Banner()
+        layout.addWidget(self.site_note)
+        form = form_layout()
+        self.api = QLineEdit()
+        self.api.setPlaceholderText("https://… (the API address NEXhome gave with the credentials)")
+        self.api.setAccessibleName("NEXhome API address")
+        form.addRow(form_label("API address"), self.api)
+        self.developer_id = QLineEdit()
+        self.developer_id.setAccessibleName("NEXhome developer ID")
+        form.addRow(form_label("Developer ID"), self.developer_id)
+        self.app_id = QLineEdit()
+        self.app_id.setAccessibleName("NEXhome app ID")
+        form.addRow(form_label("App ID"), self.app_id)
+        self.app_secret = QLineEdit()
+        self.app_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.app_secret.setAccessibleName("NEXhome app secret")
+        form.addRow(form_label("App secret"), self.app_secret)
+        layout.addLayout(form)
+        self.result = Banner()
+        layout.addWidget(self.result)
+        self.keyring_note = Banner()
+        layout.addWidget(self.keyring_note)
+        self.status, self.save_button = save_row(layout, self.save)
+        self.test_button = QPushButton("Test")
+        self.test_button.setToolTip("Sign one request with these values and list the devices")
+        self.test_button.clicked.connect(self.test)
+        row = layout.itemAt(layout.count() - 1).layout()  # the save row: Test sits left of Save
+        row.insertWidget(row.count() - 1, self.test_button)
+
+    # -- wiring -----------------------------------------------------------------------
+
+    def attach(self, ws: "Workspace") -> None:
+        self._ws = ws
+        nexhome = ws.settings.nexhome
+        self.api.setText(nexhome.api)
+        self.developer_id.setText(nexhome.developer_id)
+        self.app_id.setText(nexhome.app_id)
+        self.app_secret.clear()
+        self.result.clear()
+        self.status.setText("")
+        if ws.profile.is_simulated and ws.profile.nexhome is not None:
+            self.site_note.show_message(
+                f"You are on the {ws.profile.label.lower()}, which brings its own NEXhome "
+                "building. What you save here is used for the real NEXhome cloud.", "info")
+        else:
+            self.site_note.clear()
+        if ws.secrets.is_fallback:
+            self.keyring_note.show_message(ws.secrets.location, "warning")
+        else:
+            self.keyring_note.clear()
+        self._secret_stored = False
+        self._show_secret_state()
+        self._tasks.spawn(self._load_secret_state(ws), name="settings: nexhome secret state")
+
+    def detach(self) -> None:
+        self._ws = None
+
+    async def _load_secret_state(self, ws: "Workspace") -> None:
+        from app.services.site import NEXHOME_APP_SECRET_KEY
+
+        writes = self._secret_writes
+        stored = await asyncio.to_thread(lambda: bool(ws.secrets.get(NEXHOME_APP_SECRET_KEY)))
+        if self._ws is ws and writes == self._secret_writes:
+            self._secret_stored = stored
+            self._show_secret_state()
+
+    def _show_secret_state(self) -> None:
+        ws = self._ws
+        place = secret_place(ws.secrets) if ws is not None else "the system keyring"
+        self.app_secret.setPlaceholderText(
+            f"•••••••• stored in {place} · type a new one to replace it" if self._secret_stored
+            else "Not set yet")
+        self.app_secret.setToolTip(f"Stored in {place}, never in the settings file.")
+
+    # -- the fields -------------------------------------------------------------------
+
+    def _fields(self) -> tuple[str, str, str] | None:
+        api = self.api.text().strip().rstrip("/")
+        developer_id, app_id = self.developer_id.text().strip(), self.app_id.text().strip()
+        missing = [name for name, value in (("the API address", api), ("the developer ID", developer_id),
+                                            ("the app ID", app_id)) if not value]
+        if missing:
+            self.status.setText("Enter " + " and ".join(missing) + ".")
+            return None
+        if not api.startswith(("https://", "http://")):
+            self.status.setText("The API address starts with https://.")
+            return None
+        return api, developer_id, app_id
+
+    # -- actions ----------------------------------------------------------------------
+
+    def save(self) -> None:
+        ws = self._ws
+        fields = self._fields()
+        if ws is None or fields is None:
+            return
+        self.save_button.setEnabled(False)
+        self._tasks.spawn(self._save(ws, *fields, self.app_secret.text().strip() or None),
+                          name="settings: save nexhome")
+
+    async def _save(self, ws: "Workspace", api: str, developer_id: str, app_id: str,
+                    secret: str | None) -> None:
+        from app.services.site import save_nexhome_account
+
+        self._secret_writes += 1
+        try:
+            await asyncio.to_thread(save_nexhome_account, ws.settings, ws.secrets, api=api,
+                                    developer_id=developer_id, app_id=app_id, app_secret=secret)
+        except Exception as exc:  # noqa: BLE001 - keyring backends raise their own types
+            log.warning("saving the NEXhome credentials failed: %s", type(exc).__name__)
+            text = exc.user_text() if isinstance(exc, SiteKitError) else type(exc).__name__
+            self.status.setText(f"Not saved: {text}")
+            return
+        finally:
+            self.save_button.setEnabled(True)
+        self.app_secret.clear()
+        if secret:
+            self._secret_stored = True
+            self._show_secret_state()
+        self.status.setText("Saved for the real NEXhome cloud." if ws.profile.is_simulated
+                            else "Saved.")
+        self.configured.emit()
+
+    def test(self) -> None:
+        ws = self._ws
+        fields = self._fields()
+        if ws is None or fields is None:
+            return
+        self.test_button.setEnabled(False)
+        self.result.show_message("Testing…", "info")
+        self._tasks.spawn(self._test(ws, *fields, self.app_secret.text().strip()),
+                          name="settings: test nexhome")
+
+    async def _test(self, ws: "Workspace", api: str, developer_id: str, app_id: str,
+                    typed_secret: str) -> None:
+        from app.services.site import NEXHOME_APP_SECRET_KEY
+        from app.vendors.nexhome.client import NexhomeClient
+
+        try:
+            secret = typed_secret or await asyncio.to_thread(ws.secrets.get, NEXHOME_APP_SECRET_KEY) or ""
+            if not secret:
+                self.result.show_message("Enter the app secret to test (it is not stored yet).",
+                                         "warning")
+                return
+            client = NexhomeClient(ws.session, api=api, developer_id=developer_id, app_id=app_id,
+                                   app_secret=secret, clock=ws.clock)
+            devices = await client.devices()
+        except SiteKitError as exc:
+            self.result.show_message(f"<b>Not connected.</b> {exc.user_text()}", "error")
+        except Exception as exc:  # noqa: BLE001 - the card says so; the log has the rest
+            log.exception("testing the NEXhome credentials failed")
+            self.result.show_message(f"<b>Not connected.</b> {type(exc).__name__}.", "error")
+        else:
+            online = sum(1 for d in devices if d.online)
+            self.result.show_message(f"<b>Connected.</b> This app sees {len(devices)} devices "
+                                     f"({online} online).", "success")
+        finally:
+            self.test_button.setEnabled(True)
