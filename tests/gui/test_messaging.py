@@ -241,3 +241,52 @@ async def test_not_configured_points_to_settings(qtbot):
         page.hide()
         page.deleteLater()
         await ws.close()
+
+
+async def test_sending_shows_progress_and_blocks_a_second_send(page, qtbot, demo_ws):
+    sim = demo_ws.demo_site.nxcloud
+    sim.faults.delay_seconds = 0.5
+    _type_phone(qtbot, page, ALICE)
+    qtbot.keyClicks(page.text, "Test")
+    _click(qtbot, page.send_button)
+    assert page.sending and not page.send_button.isEnabled()
+    assert page.send_status.text() == "Sending to +44 7700900123…"
+    await shot(page, "sending")
+    page.send()  # Enter, a shortcut: ignored while one is on its way
+    await until(lambda: not page.sending, 10, "the send")
+    assert len(sim.sent) == 1
+
+
+# -- the Qt-free rules --------------------------------------------------------------------
+
+def test_phone_notes():
+    from app.ui.messaging.flow import EMPTY_PHONE_HINT, PhoneNote, phone_note
+
+    assert phone_note("") == PhoneNote(None, EMPTY_PHONE_HINT, False)
+    assert phone_note("0044 7700 900123").digits == "447700900123"
+    assert phone_note("abc").text.startswith("It is not a phone number")
+    assert phone_note("+44 12345678901234").error
+
+
+def test_counts_and_templates():
+    from app.ui.messaging.flow import SMS, TEMPLATES, count_text
+
+    assert count_text(SMS, "x" * 1000) == ("1000 / 1000 characters", False)
+    assert count_text(WHATSAPP, "x" * 4097) == ("4097 / 4096 characters · 1 too many", True)
+    pin = TEMPLATES[0]
+    assert pin.missing([""]) == "PIN" and pin.missing(["4821"]) is None
+    assert pin.preview([""]) == "Your SiteKit door PIN is [PIN]. Keep it private."
+    assert pin.build([" 4821 "]).as_json()["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": "4821"}]}]
+
+
+def test_guard_reuses_only_an_sms_id():
+    from app.ui.messaging.flow import SMS, SendGuard
+
+    guard = SendGuard()
+    guard.record_unknown("447700900123", SMS, "sk-0123456789")
+    assert guard.retry_id("447700900123", SMS) == "sk-0123456789"
+    assert guard.retry_id("447700900123", WHATSAPP) is None
+    assert guard.pending_for("447700900456") is None
+    guard.settled("447700900123")
+    assert guard.pending_for("447700900123") is None

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QHBoxLayout, QLineEdit,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLineEdit,
                                QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy,
                                QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
