@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.ui.bridge import WorkspaceSignals
     from app.ui.devices.page import DevicesPage
     from app.ui.feed.page import EventsPage
+    from app.ui.messaging.page import MessagingPage
     from app.ui.onboarding.wizard import OnboardingWizard
     from app.ui.pairing.wizard import PairPage
     from app.ui.settings.page import SettingsPage
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
 
-NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Events", "Settings")
-DEVICES, PAIR, THERMOSTATS, EVENTS, SETTINGS = range(len(NAV_ITEMS))
+NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Messages", "Events", "Settings")
+DEVICES, PAIR, THERMOSTATS, MESSAGES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
 
 LIVE_TEXT = {
     "online": "Live updates on",
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
 
         from app.ui.devices.page import DevicesPage
         from app.ui.feed.page import EventsPage
+        from app.ui.messaging.page import MessagingPage
         from app.ui.onboarding.wizard import OnboardingWizard
         from app.ui.pairing.wizard import PairPage
         from app.ui.settings.page import SettingsPage
@@ -180,7 +182,9 @@ class MainWindow(QMainWindow):
         self.settings: SettingsPage = SettingsPage(self.tasks)
         self.pair: PairPage = PairPage(self.tasks)
         self.thermostats: ThermostatsPage = ThermostatsPage(self.tasks)
-        for page in (self.devices, self.pair, self.thermostats, self.events, self.settings):
+        self.messages: MessagingPage = MessagingPage(self.tasks)
+        for page in (self.devices, self.pair, self.thermostats, self.messages, self.events,
+                     self.settings):
             self.pages.addWidget(page)
         shell_layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -196,6 +200,7 @@ class MainWindow(QMainWindow):
             lambda: self.tasks.spawn(self.sign_out_nuheat(), name="Nuheat sign-out"))
         self.settings.temperature_unit_changed.connect(lambda _unit: self.thermostats.refresh())
         self.thermostats.sign_in_requested.connect(lambda: self.show_nuheat_sign_in())
+        self.messages.settings_requested.connect(lambda: self.show_screen(SETTINGS))
         self.pair.paired.connect(self._device_paired)
         self.pair.show_device_requested.connect(self.show_device)
         self._built = True
@@ -222,6 +227,7 @@ class MainWindow(QMainWindow):
         self.settings.attach(ws)
         self.pair.attach(ws)
         self.thermostats.attach(ws, self.signals)
+        self.messages.attach(ws, self.signals)
         simulated = ws.profile.is_simulated
         self.site_label.setText(ws.profile.label)
         self.site_label.setStyleSheet(
@@ -251,6 +257,7 @@ class MainWindow(QMainWindow):
             self.settings.detach()
             self.pair.detach()
             self.thermostats.detach()
+            self.messages.detach()
         return ws
 
     async def switch_site(self, *, demo: bool = False, site_file=None) -> None:

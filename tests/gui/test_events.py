@@ -13,6 +13,7 @@ from app.ui.feed.model import DEVICE, KIND, SUMMARY, FeedModel
 from app.ui.feed.page import EventsPage
 from app.vendors.ewelink.models import parse_device
 from tests.gui.support import cell, until
+from app.ui.main_window import EVENTS
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -120,7 +121,7 @@ def test_save_as_uses_a_non_modal_dialog(qtbot, tmp_path):
 
 async def test_events_pane_receives_live_events(signed_in, sim):
     window = signed_in
-    window.show_screen(3)
+    window.show_screen(EVENTS)
     assert window.current_screen is window.events
     model = window.events.model
     await until(lambda: model.rowCount() >= 2, 5, "the connection events")

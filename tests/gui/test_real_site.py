@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
 from tests.gui.support import until
+from app.ui.main_window import SETTINGS
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ async def test_app_secret_is_saved_but_never_shown_back(real_window, qtbot):
     from app.services.site import APPSECRET_KEY
 
     window = real_window
-    window.show_screen(4)
+    window.show_screen(SETTINGS)
     settings = window.settings
     assert settings.appsecret.echoMode() == QLineEdit.EchoMode.Password
     await until(lambda: settings.appsecret.placeholderText() == "Not set yet", 5, "secret state")

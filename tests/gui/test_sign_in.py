@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import DEMO_ACCOUNT, DEMO_PASSWORD
 from tests.gui.support import until
+from app.ui.main_window import DEVICES, SETTINGS
 
 
 def _type_credentials(qtbot, page, account: str, password: str) -> None:
@@ -94,7 +95,7 @@ async def test_settings_link_and_back_to_sign_in(window, qtbot):
     qtbot.mouseClick(page.settings_link, Qt.MouseButton.LeftButton)
     assert window.current_screen is window.settings
     # the devices screen, not signed in yet, offers the way back
-    window.show_screen(0)
+    window.show_screen(DEVICES)
     state = window.devices.list_state
     assert state.text.text() == "Not signed in"
     qtbot.mouseClick(state.action, Qt.MouseButton.LeftButton)
@@ -103,7 +104,7 @@ async def test_settings_link_and_back_to_sign_in(window, qtbot):
 
 async def test_sign_out_from_settings_returns_to_sign_in(signed_in, qtbot):
     window = signed_in
-    window.show_screen(4)
+    window.show_screen(SETTINGS)
     assert window.settings.sign_out_button.isVisible()
     qtbot.mouseClick(window.settings.sign_out_button, Qt.MouseButton.LeftButton)
     await until(lambda: window.root.currentWidget() is window.wizard, 10, "the sign-in page")
