@@ -26,6 +26,19 @@ async def shot(widget, name: str) -> None:
         widget.grab().save(str(Path(folder) / f"messaging-{name}.png"))
 
 
+def dispose(widget) -> None:
+    """Delete a widget now, on this thread: a wrapper collected later by a worker thread's
+    garbage collection would destroy its view timers from that thread."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    widget.hide()
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 @pytest.fixture
 async def page(qtbot, demo_ws):
     from app.ui.messaging.page import MessagingPage
@@ -46,8 +59,7 @@ async def page(qtbot, demo_ws):
             await asyncio.sleep(0.01)
         await tasks.cancel_all()
         widget.detach()
-        widget.hide()
-        widget.deleteLater()
+        dispose(widget)
 
 
 def _type_phone(qtbot, page, text: str) -> None:
@@ -230,16 +242,15 @@ async def test_not_configured_points_to_settings(qtbot):
     try:
         page.attach(ws)
         assert page.stack.currentIndex() == 0
-        assert page.setup_state.text.text() == "NXCloud is not set up for this site"
+        assert page.setup_title.text() == "NXCloud is not set up for this site"
         asked = []
         page.settings_requested.connect(lambda: asked.append(True))
         await shot(page, "not-configured")
-        _click(qtbot, page.setup_state.action)
+        _click(qtbot, page.settings_button)
         assert asked == [True]
     finally:
         page.detach()
-        page.hide()
-        page.deleteLater()
+        dispose(page)
         await ws.close()
 
 

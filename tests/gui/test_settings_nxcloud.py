@@ -27,6 +27,19 @@ async def shot(widget, name: str) -> None:
         widget.grab().save(str(Path(folder) / f"settings-nxcloud-{name}.png"))
 
 
+def dispose(widget) -> None:
+    """Delete a widget now, on this thread: a wrapper collected later by a worker thread's
+    garbage collection would destroy its view timers from that thread."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    widget.hide()
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 @pytest.fixture
 async def card(qtbot):
     from app.ui.settings.nxcloud import NxcloudSettingsCard
@@ -43,8 +56,7 @@ async def card(qtbot):
     finally:
         await tasks.cancel_all()
         widget.detach()
-        widget.hide()
-        widget.deleteLater()
+        dispose(widget)
 
 
 @pytest.fixture
@@ -164,5 +176,4 @@ async def test_settings_page_holds_the_card(qtbot, demo_ws):
     finally:
         await tasks.cancel_all()
         page.detach()
-        page.hide()
-        page.deleteLater()
+        dispose(page)

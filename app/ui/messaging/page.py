@@ -16,14 +16,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLineEdit,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QHeaderView, QLineEdit,
                                QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy,
                                QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
 from app.core.errors import SiteKitError
 from app.services.messaging import masked_phone
 from app.ui import style
-from app.ui.devices.page import ListState
 from app.ui.messaging.flow import (ACCEPTED, CHANNELS, CHECK_LEVELS, CHECK_WAIT, REFUSED, SMS,
                                    TEMPLATE, TEMPLATES, UNKNOWN, VERDICTS, WHATSAPP, SendGuard,
                                    SentRecord, count_text, format_elapsed, phone_note)
@@ -114,12 +113,7 @@ class MessagingPage(Page):
         self._template_values: dict[str, list[str]] = {t.name: [""] * len(t.fields) for t in TEMPLATES}
         self.channel = SMS
 
-        self.setup_state = ListState()
-        self.setup_state.set("NXCloud is not set up for this site", NOT_CONFIGURED,
-                             action="Open Settings")
-        self.setup_state.action.clicked.connect(self.settings_requested.emit)
-        self.setup_state.detail.setMaximumWidth(620)
-        self.setup_state.layout().setAlignment(self.setup_state.detail, Qt.AlignmentFlag.AlignHCenter)
+        self.setup_state = self._build_setup_state()
 
         content = QWidget()
         content.setObjectName("ScrollBody")
@@ -138,6 +132,7 @@ class MessagingPage(Page):
         self._sent_changed()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
 
         self.stack = QStackedWidget()
@@ -154,6 +149,34 @@ class MessagingPage(Page):
         self.refresh()
 
     # -- building ---------------------------------------------------------------------
+
+    def _build_setup_state(self) -> QWidget:
+        """What the screen says when the site has no NXCloud account."""
+        box = QWidget()
+        outer = QVBoxLayout(box)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        frame, layout = padded_card((28, 24, 28, 24), 10)
+        frame.setMaximumWidth(560)
+        self.setup_title = label("NXCloud is not set up for this site", "heading")
+        layout.addWidget(self.setup_title)
+        layout.addWidget(label(NOT_CONFIGURED, wrap=True))
+        layout.addWidget(label("The demo site brings its own NXCloud account, if you want to try "
+                               "the screen first.", "hint", wrap=True))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.settings_button = primary_button("Open Settings")
+        self.settings_button.clicked.connect(self.settings_requested.emit)
+        buttons.addWidget(self.settings_button)
+        layout.addSpacing(4)
+        layout.addLayout(buttons)
+        row.addWidget(frame, 3)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+        return box
 
     def _build_recipient(self) -> QWidget:
         frame, layout = padded_card((18, 14, 18, 16), 8)
@@ -172,19 +195,19 @@ class MessagingPage(Page):
         for level, text, _ in CHECK_LEVELS:
             self.level.addItem(text, level)
         self.level.setCurrentIndex(1)  # HLR: what "is this number real?" needs
+        # the check's name may be cut in a narrow window; the list shows it whole
+        self.level.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.level.setMinimumContentsLength(16)
         self.level.currentIndexChanged.connect(lambda _: self._level_changed())
-        self.check_button = QPushButton("Check number")
-        self.check_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.check_button.clicked.connect(self.check_number)
-        level_row = QWidget()
-        row = QHBoxLayout(level_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(8)
-        row.addWidget(self.level, 1)
-        row.addWidget(self.check_button)
         self.level_hint = label("", "hint", wrap=True)
-        form.addRow(form_label("Check"), field_with_note(level_row, self.level_hint))
+        form.addRow(form_label("Check"), field_with_note(self.level, self.level_hint))
         layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.check_button = QPushButton("Check number")
+        self.check_button.clicked.connect(self.check_number)
+        row.addWidget(self.check_button)
+        layout.addLayout(row)
 
         # the result: a large icon, a headline and NXCloud's summary
         self.check_box, box = padded_card((12, 10, 12, 10), 2)
@@ -315,6 +338,14 @@ class MessagingPage(Page):
         setup_list_table(self.sent_table, self.sent_model, fit=(TIME, CHANNEL_COLUMN, TO),
                          stretch=STATUS)
         self.sent_table.setMinimumHeight(120)
+        # the style sheet's cell padding is not in Qt's size hints: size the short columns
+        # from their longest possible text instead
+        metrics = self.sent_table.fontMetrics()
+        header = self.sent_table.horizontalHeader()
+        for column, longest in ((TIME, "00:00:00"), (CHANNEL_COLUMN, "WhatsApp template"),
+                                (TO, "+444 ••••••••0000")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, metrics.horizontalAdvance(longest) + 32)
         self.sent_empty = label("Nothing sent yet in this session.", "hint")
         self.sent_empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.sent_table, 1)
