@@ -98,6 +98,17 @@ async def test_checks_a_valid_and_an_invalid_number(page, qtbot):
     await shot(page, "check-invalid")
 
 
+async def test_an_unreachable_number_is_a_warning(page, qtbot):
+    page.level.setCurrentIndex(page.level.findData("call"))
+    assert page.level_hint.text().startswith("Rings the number briefly")
+    _type_phone(qtbot, page, "+44 7700 900999")
+    _click(qtbot, page.check_button)
+    assert page.verdict.text() == "Calling the number briefly…"
+    await until(lambda: not page.checking, 10, "the check")
+    assert (page.verdict_icon.text(), page.verdict.text()) == ("⚠", "Cannot be reached now")
+    assert "cannot be reached right now" in page.check_summary.text()
+
+
 async def test_check_still_pending_says_try_again(page, qtbot, demo_ws, monkeypatch):
     from app.ui.messaging import page as page_module
 
@@ -295,9 +306,10 @@ def test_guard_reuses_only_an_sms_id():
     from app.ui.messaging.flow import SMS, SendGuard
 
     guard = SendGuard()
-    guard.record_unknown("447700900123", SMS, "sk-0123456789")
-    assert guard.retry_id("447700900123", SMS) == "sk-0123456789"
-    assert guard.retry_id("447700900123", WHATSAPP) is None
+    guard.record_unknown("447700900123", SMS, "sk-0123456789", "PIN 4821")
+    assert guard.retry_id("447700900123", SMS, "PIN 4821") == "sk-0123456789"
+    assert guard.retry_id("447700900123", SMS, "PIN 4822") is None  # another message
+    assert guard.retry_id("447700900123", WHATSAPP, "PIN 4821") is None
     assert guard.pending_for("447700900456") is None
     guard.settled("447700900123")
     assert guard.pending_for("447700900123") is None

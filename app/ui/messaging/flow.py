@@ -163,6 +163,7 @@ class UnknownOutcome:
     phone: str  # normalised
     channel: str
     sys_message_id: str | None  # an SMS retry reuses it: both attempts show as one message
+    content: str = ""  # only the same text is the same message
 
 
 @dataclass
@@ -174,8 +175,9 @@ class SendGuard:
     """
     unknown: dict[str, UnknownOutcome] = field(default_factory=dict)
 
-    def record_unknown(self, phone: str, channel: str, sys_message_id: str | None) -> None:
-        self.unknown[phone] = UnknownOutcome(phone, channel, sys_message_id)
+    def record_unknown(self, phone: str, channel: str, sys_message_id: str | None,
+                       content: str = "") -> None:
+        self.unknown[phone] = UnknownOutcome(phone, channel, sys_message_id, content)
 
     def pending_for(self, phone: str | None) -> UnknownOutcome | None:
         return self.unknown.get(phone) if phone else None
@@ -183,9 +185,9 @@ class SendGuard:
     def settled(self, phone: str) -> None:
         self.unknown.pop(phone, None)
 
-    def retry_id(self, phone: str, channel: str) -> str | None:
+    def retry_id(self, phone: str, channel: str, content: str = "") -> str | None:
         """The SMS id to reuse when the same SMS is sent again after an unknown outcome."""
         pending = self.unknown.get(phone)
-        if pending is not None and pending.channel == channel == SMS:
+        if pending is not None and pending.channel == channel == SMS and pending.content == content:
             return pending.sys_message_id
         return None

@@ -78,8 +78,8 @@ class ResultBanner(Banner):
 
 
 def unknown_outcome_text(exc: SendOutcomeUnknown, channel: str) -> str:
-    again = ("“Send again anyway” reuses the same message id, so NXCloud's reports show both "
-             "attempts as one message." if channel == SMS and exc.sys_message_id else
+    again = ("“Send again anyway” with the same text reuses the same message id, so NXCloud's "
+             "reports show both attempts as one message." if channel == SMS and exc.sys_message_id else
              "Sending again may deliver it twice.")
     return (f"<b>{html.escape(UNKNOWN_HEADLINE)}</b><br>{html.escape(exc.message)} Ask the "
             f"resident, or look in the NXCloud console. SiteKit did not send it again; "
@@ -620,15 +620,16 @@ class MessagingPage(Page):
         record_to = masked_phone(digits)
         try:
             if channel == SMS:
-                receipt = await messaging.send_sms(digits, payload,
-                                                   sys_message_id=self.guard.retry_id(digits, SMS))
+                receipt = await messaging.send_sms(
+                    digits, payload, sys_message_id=self.guard.retry_id(digits, SMS, payload))
             elif channel == WHATSAPP:
                 receipt = await messaging.send_whatsapp(digits, payload)
             else:
                 receipt = await messaging.send_whatsapp_template(digits, payload)
         except SendOutcomeUnknown as exc:
             if self._ws is ws:
-                self.guard.record_unknown(digits, channel, exc.sys_message_id)
+                self.guard.record_unknown(digits, channel, exc.sys_message_id,
+                                          payload if isinstance(payload, str) else "")
                 self._armed_at = time.monotonic() + self.RESEND_ARM_SECONDS
                 self.sent_model.add(SentRecord(datetime.now(), channel, record_to, UNKNOWN))
                 self.result.show_message(unknown_outcome_text(exc, channel), "warning")
