@@ -366,8 +366,12 @@ class MessagingPage(Page):
 
     def detach(self) -> None:
         self._ws = None
+        # what is still running for the old site finishes unseen (it checks `_ws`)
         self.checking = self.sending = False
         self._ticker.stop()
+        self.send_spinner.hide()
+        self.send_status.setText("")
+        self._show_check(None)
         self.refresh()
 
     def showEvent(self, event) -> None:  # noqa: N802
