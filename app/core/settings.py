@@ -71,6 +71,7 @@ class Settings:
     nexhome: NexhomeSettings = field(default_factory=NexhomeSettings)
     nxcloud: NxcloudSettings = field(default_factory=NxcloudSettings)
     temperature_unit: str = "C"
+    operator: str = ""  # who signs the audit trail; "" = the OS user name
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -91,8 +92,9 @@ class Settings:
         nexhome = _build(NexhomeSettings, raw.pop("nexhome", {}))
         nxcloud = _build(NxcloudSettings, raw.pop("nxcloud", {}))
         unit = str(raw.pop("temperature_unit", "C"))
+        operator = str(raw.pop("operator", "") or "")
         return cls(ewelink=ewelink, http=http, nuheat=nuheat, nexhome=nexhome, nxcloud=nxcloud,
-                   temperature_unit=unit, extra=raw)
+                   temperature_unit=unit, operator=operator, extra=raw)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.extra)
@@ -102,6 +104,7 @@ class Settings:
         data["nexhome"] = asdict(self.nexhome)
         data["nxcloud"] = asdict(self.nxcloud)
         data["temperature_unit"] = self.temperature_unit
+        data["operator"] = self.operator
         return data
 
     def save(self, path: Path | None = None) -> None:

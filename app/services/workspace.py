@@ -7,6 +7,7 @@ Starting the in-process demo site is the one place a service touches the simulat
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 from pathlib import Path
 from typing import Callable
@@ -19,6 +20,7 @@ from app.core.secrets import SecretStore
 from app.core.settings import Settings
 from app.core.store import EventStore
 from app.services.accounts import EwelinkAccount
+from app.services.building import Building
 from app.services.feed import Feed
 from app.services.inventory import Inventory
 from app.services.lan import LanPresence
@@ -51,6 +53,11 @@ class Workspace:
         self.nuheat = NuheatAccount(profile, settings, secrets, self.session)
         self.messaging = Messaging(profile, self.session, self.clock, self.feed)
         self.thermostats = Thermostats(self.nuheat, self.feed)
+        # Commands to the building are audited even when events are not kept on disk.
+        self._building_store = store if store is not None else EventStore(":memory:")
+        self.building = Building(profile, self.session, self.clock, self.feed,
+                                 self._building_store, self.messaging,
+                                 actor=settings.operator or _os_user())
         directory = None
         if demo_site is not None and not getattr(demo_site, "device_mdns", True):
             directory = demo_site.lan_directory  # no multicast on plain loopback
@@ -145,6 +152,7 @@ class Workspace:
     async def close(self) -> None:
         await self.stop_live()
         await self.thermostats.stop_live()
+        await self.building.stop_live()
         await self.lan.stop()
         await self.feed.close()
         await self.ewelink.close()
@@ -153,5 +161,14 @@ class Workspace:
         await self.device_session.close()
         if self._store is not None:
             await self._store.close()
+        if self._building_store is not self._store:
+            await self._building_store.close()
         if self.demo_site is not None:
             await self.demo_site.stop()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in the environment: still audit
+        return "unknown"
