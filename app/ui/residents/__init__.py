@@ -1,0 +1,1 @@
+"""The Residents screen: persons, their PINs and QR codes, panel directories, announcements."""
