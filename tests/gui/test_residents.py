@@ -242,3 +242,32 @@ def test_panels_listed_door_stations_first_in_number_order():
                Device("DS-1", name="Main entrance station", type="DOOR_STATION", online=True),
                Device("EC-1", name="Lift", type="ELEVATOR_CONTROLLER", online=True)]
     assert [d.id for d in panel_devices(devices)] == ["DS-1", "DS-3", "IM-101", "IM-1001"]
+
+
+async def test_failed_load_offers_try_again(qtbot, demo_ws):
+    sim = demo_ws.demo_site.nexhome
+    sim.faults.http_status = 503
+    page = ResidentsPage(Tasks())
+    qtbot.addWidget(page)
+    page.attach(demo_ws)
+    await until(lambda: page.list_state.action.text() == "Try again", timeout=15,
+                what="the failed state")
+    assert page.list_state.banner.text()
+    sim.faults.http_status = None
+    page.list_state.action.click()
+    await until(lambda: page.stack.currentWidget() is page.tabs, what="the list after retry")
+    assert page.model.rowCount() == 120
+    page.detach()
+
+
+async def test_resident_without_phone_cannot_be_sent_to(qtbot, demo_ws):
+    person = demo_ws.demo_site.nexhome.add_person("Caretaker", "", ["R101"])
+    page = await open_page(qtbot, demo_ws)
+    assert page.select_person(person.id)
+    page.panel.pin_button.click()
+    dialog = page.credential_dialog
+    dialog.issue_button.click()
+    await until(lambda: dialog.result is not None, what="the PIN")
+    assert not any(b.isVisible() for b in dialog.send_buttons.values())
+    assert "No phone number" in dialog.send_to.text()
+    page.detach()

@@ -221,8 +221,9 @@ class CredentialDialog(QDialog):
         else:
             self.send_to.setText("No phone number is stored for this resident: note the code "
                                  "down and give it to them.")
+            self.send_to.setWordWrap(True)
             for button in self.send_buttons.values():
-                button.setEnabled(False)
+                button.hide()
         sent_to = getattr(issued, "sent_to", None)
         send_error = getattr(issued, "send_error", None)
         if sent_to:
@@ -231,6 +232,8 @@ class CredentialDialog(QDialog):
             self.send_status.show_message(f"Issued, but not sent: {send_error}", "error")
         self.pages.setCurrentWidget(self.result_page)
         self.cancel_button.setEnabled(False)
+        self.issue_button.setDefault(False)
+        self.close_button.setDefault(True)
         self.adjustSize()
 
     # -- sending ----------------------------------------------------------------------
