@@ -3,6 +3,7 @@ directory and announcements, against the demo site's NEXhome and NXCloud simulat
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -249,6 +250,7 @@ async def test_failed_load_offers_try_again(qtbot, demo_ws):
     sim.faults.http_status = 503
     page = ResidentsPage(Tasks())
     qtbot.addWidget(page)
+    page.show()
     page.attach(demo_ws)
     await until(lambda: page.list_state.action.text() == "Try again", timeout=15,
                 what="the failed state")
@@ -270,4 +272,26 @@ async def test_resident_without_phone_cannot_be_sent_to(qtbot, demo_ws):
     await until(lambda: dialog.result is not None, what="the PIN")
     assert not any(b.isVisible() for b in dialog.send_buttons.values())
     assert "No phone number" in dialog.send_to.text()
+    page.detach()
+
+
+async def test_nexhome_is_read_when_the_screen_is_opened(qtbot, demo_ws):
+    page = ResidentsPage(Tasks())
+    qtbot.addWidget(page)
+    page.attach(demo_ws)  # at start-up, the screen not shown
+    await asyncio.sleep(0.2)
+    assert demo_ws.building.persons == [] and "Loading" in page.list_state.text.text()
+    page.show()
+    await until(lambda: page.stack.currentWidget() is page.tabs, what="the list once shown")
+    assert page.model.rowCount() == 120
+    page.detach()
+
+
+async def test_a_refresh_elsewhere_fills_the_list(qtbot, demo_ws):
+    page = ResidentsPage(Tasks())
+    qtbot.addWidget(page)
+    page.attach(demo_ws)
+    await demo_ws.building.refresh()  # e.g. the Doors screen
+    assert page.stack.currentWidget() is page.tabs
+    assert page.model.rowCount() == 120
     page.detach()

@@ -147,12 +147,27 @@ class ResidentsPage(Page):
         self.panel.set_loader(self._load_credentials)
         self.contacts.set_building(building)
         self.announcements.set_building(building)
+        self._show_current()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        # NEXhome is read when the screen is first opened, not at start-up (a technician
+        # who never opens it costs the site no calls); a Settings change shows here too
+        self._show_current()
+
+    def _show_current(self) -> None:
+        if self._ws is None or self.loading:
+            return
+        building = self._ws.building
         if not building.configured:
             self.show_not_configured()
         elif building.persons:
-            self.show_residents()
-        else:
+            if self.stack.currentWidget() is not self.tabs:
+                self.show_residents()
+        elif self.isVisible():
             self.refresh()
+        else:
+            self.show_loading()
 
     def detach(self) -> None:
         if self._unsubscribe is not None:
@@ -268,8 +283,13 @@ class ResidentsPage(Page):
         self.panel.show_person(person, self.model.rooms_text(person) if person else "")
 
     def _building_changed(self, what: str) -> None:
-        if what == "" and self._ws is not None and self.stack.currentWidget() is self.tabs:
+        # another screen (Doors) may have refreshed the building: same lists here
+        if what != "" or self._ws is None or self.loading:
+            return
+        if self.stack.currentWidget() is self.tabs:
             self._reload()
+        elif self._ws.building.persons:
+            self.show_residents()
 
     # -- credentials ------------------------------------------------------------------
 
