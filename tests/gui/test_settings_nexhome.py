@@ -74,3 +74,20 @@ async def test_ids_go_to_settings_and_the_secret_to_the_keyring(card, demo_ws, q
     assert "open.nexhome.example" in text and "dev" in text and SECRET not in text
     assert keyring.get_password("sitekit", NEXHOME_APP_SECRET_KEY) == SECRET \
         or demo_ws.secrets.get(NEXHOME_APP_SECRET_KEY) == SECRET
+
+
+async def test_on_the_real_site_saved_credentials_apply_at_once(card, qtbot):
+    from app.services.workspace import Workspace
+
+    ws = await Workspace.open(store_events=False)  # the real clouds, nothing configured
+    try:
+        card.attach(ws)
+        assert not ws.building.configured
+        _fill(card, "https://open.nexhome.example", "dev", "app", SECRET)
+        _click(qtbot, card.save_button)
+        await until(lambda: card.status.text().startswith("Saved"), 5, "the save")
+        await until(lambda: ws.building.configured, 5, "the building to use the new credentials")
+        assert ws.building.profile.nexhome.app_secret == SECRET
+    finally:
+        card.detach()
+        await ws.close()

@@ -166,6 +166,15 @@ class NexhomeSection(QWidget):
         if secret:
             self._secret_stored = True
             self._show_secret_state()
+        if ws.profile.key == "real":
+            # the workspace's profile was built at start-up: the next NEXhome call signs
+            # with what was just saved
+            from dataclasses import replace
+
+            from app.services.site import SiteProfile
+
+            real = await asyncio.to_thread(SiteProfile.real, ws.settings, ws.secrets)
+            ws.building.use_profile(replace(ws.building.profile, nexhome=real.nexhome))
         self.status.setText("Saved for the real NEXhome cloud." if ws.profile.is_simulated
                             else "Saved.")
         self.configured.emit()

@@ -1,10 +1,10 @@
-"""Settings: the eWeLink app credentials, the account, where secrets live, Nuheat, NXCloud,
-the network.
+"""Settings: the eWeLink app credentials, the account, where secrets live, Nuheat, NEXhome,
+NXCloud, the network.
 
 The app secret is write-only here: the field starts empty whatever is stored, says
-whether one is saved, and a new value goes straight to the secret store. The Nuheat and
-NXCloud cards are their own modules (`nuheat.py`, `nxcloud.py`); their signals are
-forwarded here.
+whether one is saved, and a new value goes straight to the secret store. The Nuheat,
+NEXhome and NXCloud cards are their own modules (`nuheat.py`, `nexhome.py`, `nxcloud.py`);
+their signals are forwarded here.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.ui.onboarding.flow import REGIONS, region_label
 from app.ui.settings.common import save_row as _save_row
 from app.ui.settings.common import section as _section
 from app.ui.settings.nuheat import NuheatSection
+from app.ui.settings.nexhome import NexhomeSection
 from app.ui.settings.nxcloud import NxcloudSettingsCard
 from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, Page, form_label, form_layout, label, primary_button
@@ -41,6 +42,7 @@ class SettingsPage(Page):
     nuheat_configured = Signal()  # client ID or secret saved
     temperature_unit_changed = Signal(str)  # "C" or "F"
     nxcloud_configured = Signal()  # NXCloud keys saved
+    nexhome_configured = Signal()  # NEXhome credentials saved
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__("Settings", parent=parent)
@@ -105,6 +107,10 @@ class SettingsPage(Page):
         self.nuheat.temperature_unit_changed.connect(self.temperature_unit_changed.emit)
         column.addWidget(self.nuheat)
 
+        self.nexhome = NexhomeSection(tasks)
+        self.nexhome.configured.connect(self.nexhome_configured.emit)
+        column.addWidget(self.nexhome)
+
         self.nxcloud = NxcloudSettingsCard(tasks)
         self.nxcloud.configured.connect(self.nxcloud_configured.emit)
         column.addWidget(self.nxcloud)
@@ -156,12 +162,14 @@ class SettingsPage(Page):
         self.network_status.setText("")
         self.refresh_account()
         self.nuheat.attach(ws)
+        self.nexhome.attach(ws)
         self.nxcloud.attach(ws)
         self._tasks.spawn(self._load_secret_state(), name="settings: secret state")
 
     def detach(self) -> None:
         self._ws = None
         self.nuheat.detach()
+        self.nexhome.detach()
         self.nxcloud.detach()
 
     def refresh_nuheat(self) -> None:
