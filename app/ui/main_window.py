@@ -27,13 +27,14 @@ if TYPE_CHECKING:
     from app.ui.messaging.page import MessagingPage
     from app.ui.onboarding.wizard import OnboardingWizard
     from app.ui.pairing.wizard import PairPage
+    from app.ui.residents.page import ResidentsPage
     from app.ui.settings.page import SettingsPage
     from app.ui.thermostats.page import ThermostatsPage
 
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
 
-NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Messages", "Events", "Settings")
-DEVICES, PAIR, THERMOSTATS, MESSAGES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
+NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Residents", "Messages", "Events", "Settings")
+DEVICES, PAIR, THERMOSTATS, RESIDENTS, MESSAGES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
 
 LIVE_TEXT = {
     "online": "Live updates on",
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         from app.ui.messaging.page import MessagingPage
         from app.ui.onboarding.wizard import OnboardingWizard
         from app.ui.pairing.wizard import PairPage
+        from app.ui.residents.page import ResidentsPage
         from app.ui.settings.page import SettingsPage
         from app.ui.thermostats.page import ThermostatsPage
 
@@ -182,9 +184,10 @@ class MainWindow(QMainWindow):
         self.settings: SettingsPage = SettingsPage(self.tasks)
         self.pair: PairPage = PairPage(self.tasks)
         self.thermostats: ThermostatsPage = ThermostatsPage(self.tasks)
+        self.residents: ResidentsPage = ResidentsPage(self.tasks)
         self.messages: MessagingPage = MessagingPage(self.tasks)
-        for page in (self.devices, self.pair, self.thermostats, self.messages, self.events,
-                     self.settings):
+        for page in (self.devices, self.pair, self.thermostats, self.residents, self.messages,
+                     self.events, self.settings):
             self.pages.addWidget(page)
         shell_layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
         self.settings.temperature_unit_changed.connect(lambda _unit: self.thermostats.refresh())
         self.thermostats.sign_in_requested.connect(lambda: self.show_nuheat_sign_in())
         self.messages.settings_requested.connect(lambda: self.show_screen(SETTINGS))
+        self.residents.settings_requested.connect(lambda: self.show_screen(SETTINGS))
         self.pair.paired.connect(self._device_paired)
         self.pair.show_device_requested.connect(self.show_device)
         self._built = True
@@ -227,6 +231,7 @@ class MainWindow(QMainWindow):
         self.settings.attach(ws)
         self.pair.attach(ws)
         self.thermostats.attach(ws, self.signals)
+        self.residents.attach(ws, self.signals)
         self.messages.attach(ws, self.signals)
         simulated = ws.profile.is_simulated
         self.site_label.setText(ws.profile.label)
@@ -257,6 +262,7 @@ class MainWindow(QMainWindow):
             self.settings.detach()
             self.pair.detach()
             self.thermostats.detach()
+            self.residents.detach()
             self.messages.detach()
         return ws
 
