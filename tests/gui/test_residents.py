@@ -164,6 +164,11 @@ async def test_push_contacts_to_a_door_station(qtbot, demo_ws):
     assert "120 contacts" in editor.result.text()
     first = demo_ws.building.persons[0]
     assert station.contacts[0] == {"name": first.name, "room": "Flat 101", "number": first.phone}
+    # what the station has now reads back into the table
+    editor.set_rows([])
+    editor.load_button.click()
+    await until(lambda: editor.table.rowCount() == 120 and not editor.busy, what="read back")
+    assert editor.rows()[0] == (first.name, "Flat 101", first.phone)
     # a line without a number is refused here, and the station keeps what it had
     editor.set_rows([("Caretaker", "", "")])
     editor.push_button.click()

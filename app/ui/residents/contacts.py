@@ -85,6 +85,10 @@ class ContactsEditor(QWidget):
         self.device.currentIndexChanged.connect(lambda _: self._device_changed())
         top.addWidget(self.device)
         top.addStretch(1)
+        self.load_button = QPushButton("Load from panel")
+        self.load_button.setToolTip("Replace the lines with the directory the panel has now")
+        self.load_button.clicked.connect(self.load_from_panel)
+        top.addWidget(self.load_button)
         self.import_button = QPushButton("Import residents")
         self.import_button.setToolTip("Replace the lines with the building's residents: name, "
                                       "flat and phone number")
@@ -213,7 +217,31 @@ class ContactsEditor(QWidget):
     def _update_buttons(self) -> None:
         ready = self._building is not None and not self.busy
         self.push_button.setEnabled(ready and self.device.currentIndex() >= 0)
+        self.load_button.setEnabled(ready and self.device.currentIndex() >= 0)
         self.import_button.setEnabled(ready)
+
+    def load_from_panel(self) -> None:
+        if self.busy or self._building is None or self.device.currentIndex() < 0:
+            return
+        device_id = self.device.currentData()
+        name = self.device.currentText().replace("  (offline)", "")
+        self._set_busy(True)
+        self.result.show_message(f"Reading the directory of {name}…", "info")
+        self._tasks.spawn(self._run_load(device_id, name), name="load-contacts")
+
+    async def _run_load(self, device_id: str, name: str) -> None:
+        try:
+            # Building has no reading of a directory of its own: its client's is the one call
+            contacts = await self._building.client.contacts(device_id)
+        except SiteKitError as exc:
+            self.result.show_message(f"Could not read the directory of {name}: "
+                                     f"{error_text(exc)}", "error")
+            return
+        finally:
+            self._set_busy(False)
+        self.set_rows([(c.name, c.room, c.number) for c in contacts])
+        self.result.show_message(f"{name} lists {len(contacts)} contacts now." if contacts else
+                                 f"{name} has an empty directory.", "info")
 
     # -- pushing ----------------------------------------------------------------------
 
