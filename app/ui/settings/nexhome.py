@@ -124,15 +124,13 @@ class NexhomeSection(QWidget):
     # -- the fields -------------------------------------------------------------------
 
     def _fields(self) -> tuple[str, str, str] | None:
+        from app.services.connections import check_nexhome_fields
+
         api = self.api.text().strip().rstrip("/")
         developer_id, app_id = self.developer_id.text().strip(), self.app_id.text().strip()
-        missing = [name for name, value in (("the API address", api), ("the developer ID", developer_id),
-                                            ("the app ID", app_id)) if not value]
-        if missing:
-            self.status.setText("Enter " + " and ".join(missing) + ".")
-            return None
-        if not api.startswith(("https://", "http://")):
-            self.status.setText("The API address starts with https://.")
+        problem = check_nexhome_fields(api, developer_id, app_id)
+        if problem:
+            self.status.setText(problem)
             return None
         return api, developer_id, app_id
 
@@ -149,12 +147,12 @@ class NexhomeSection(QWidget):
 
     async def _save(self, ws: "Workspace", api: str, developer_id: str, app_id: str,
                     secret: str | None) -> None:
-        from app.services.site import save_nexhome_account
+        from app.services.connections import save_nexhome
 
         self._secret_writes += 1
         try:
-            await asyncio.to_thread(save_nexhome_account, ws.settings, ws.secrets, api=api,
-                                    developer_id=developer_id, app_id=app_id, app_secret=secret)
+            await save_nexhome(ws, api=api, developer_id=developer_id, app_id=app_id,
+                               app_secret=secret)
         except Exception as exc:  # noqa: BLE001 - keyring backends raise their own types
             log.warning("saving the NEXhome credentials failed: %s", type(exc).__name__)
             text = exc.user_text() if isinstance(exc, SiteKitError) else type(exc).__name__
@@ -166,15 +164,6 @@ class NexhomeSection(QWidget):
         if secret:
             self._secret_stored = True
             self._show_secret_state()
-        if ws.profile.key == "real":
-            # the workspace's profile was built at start-up: the next NEXhome call signs
-            # with what was just saved
-            from dataclasses import replace
-
-            from app.services.site import SiteProfile
-
-            real = await asyncio.to_thread(SiteProfile.real, ws.settings, ws.secrets)
-            ws.building.use_profile(replace(ws.building.profile, nexhome=real.nexhome))
         self.status.setText("Saved for the real NEXhome cloud." if ws.profile.is_simulated
                             else "Saved.")
         self.configured.emit()
@@ -191,26 +180,22 @@ class NexhomeSection(QWidget):
 
     async def _test(self, ws: "Workspace", api: str, developer_id: str, app_id: str,
                     typed_secret: str) -> None:
-        from app.services.site import NEXHOME_APP_SECRET_KEY
-        from app.vendors.nexhome.client import NexhomeClient
+        from app.services.connections import (NEXHOME_APP_SECRET_KEY, stored_secret,
+                                              test_nexhome)
 
         try:
-            secret = typed_secret or await asyncio.to_thread(ws.secrets.get, NEXHOME_APP_SECRET_KEY) or ""
+            secret = typed_secret or await stored_secret(ws, NEXHOME_APP_SECRET_KEY)
             if not secret:
                 self.result.show_message("Enter the app secret to test (it is not stored yet).",
                                          "warning")
                 return
-            client = NexhomeClient(ws.session, api=api, developer_id=developer_id, app_id=app_id,
-                                   app_secret=secret, clock=ws.clock)
-            devices = await client.devices()
+            outcome = await test_nexhome(ws.session, ws.clock, api, developer_id, app_id, secret)
         except SiteKitError as exc:
             self.result.show_message(f"<b>Not connected.</b> {exc.user_text()}", "error")
         except Exception as exc:  # noqa: BLE001 - the card says so; the log has the rest
             log.exception("testing the NEXhome credentials failed")
             self.result.show_message(f"<b>Not connected.</b> {type(exc).__name__}.", "error")
         else:
-            online = sum(1 for d in devices if d.online)
-            self.result.show_message(f"<b>Connected.</b> This app sees {len(devices)} devices "
-                                     f"({online} online).", "success")
+            self.result.show_message(f"<b>Connected.</b> {outcome.summary}", "success")
         finally:
             self.test_button.setEnabled(True)
