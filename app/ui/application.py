@@ -63,6 +63,9 @@ def qt_app() -> "QApplication":
         app.setFont(font)
         app.setStyleSheet(style_sheet())
         app.setProperty("sitekit_styled", True)
+        from app.ui import main_thread_gc
+
+        main_thread_gc.install(app)  # Qt objects must never be freed on a worker thread
     # The main coroutine decides when to stop, after cleanup (qasync #39).
     app.setQuitOnLastWindowClosed(False)
     return app

@@ -20,6 +20,7 @@ loop is open we let pytest-qt's event processing happen inside that loop instead
 from __future__ import annotations
 
 import asyncio
+import gc
 import weakref
 
 import pytest
@@ -62,6 +63,14 @@ def pytest_asyncio_loop_factories(config, item):
     # Only items under tests/gui see this conftest's hook, so other async tests keep
     # their ordinary asyncio loop.
     return {"qasync": _qasync_loop}
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread():
+    """The app collects cycles on a GUI-thread timer (app/ui/main_thread_gc.py); between
+    tests no loop runs it, so collect here: what one test left is freed on this thread."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
