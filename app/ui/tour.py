@@ -25,7 +25,9 @@ SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error
            "settings", "pair-start", "pair-wifi", "pair-progress", "pair-done", "devices-lan",
            "pair-failed", "thermostats", "thermostat-schedule", "thermostat-schedule-violation",
            "thermostat-schedule-read-only", "thermostat-energy-day", "thermostat-energy-week",
-           "thermostat-energy-year", "events-nuheat", "nuheat-sign-in")
+           "thermostat-energy-year", "events-nuheat", "nuheat-sign-in", "residents",
+           "residents-issue-qr", "residents-directory", "residents-announcement", "messages",
+           "messages-sent")
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
@@ -73,10 +75,10 @@ async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = Non
     window.show()
     saved: list[Path] = []
 
-    async def shot(name: str) -> None:
+    async def shot(name: str, widget=None) -> None:
         await asyncio.sleep(0.05)  # let Qt lay out and paint what just changed
         path = out_dir / f"{name}.png"
-        if not window.grab().save(str(path)):
+        if not (widget or window).grab().save(str(path)):
             raise OSError(f"could not write {path}")
         saved.append(path)
 
@@ -159,6 +161,8 @@ async def _visit_screens(window: "MainWindow", ws, shot) -> None:
     window.show_screen(PAIR)
     await _pair_screens(window, ws, shot)
     await _thermostat_screens(window, ws, shot)
+    await _residents_screens(window, ws, shot)
+    await _messages_screens(window, ws, shot)
 
 
 async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
@@ -232,6 +236,68 @@ async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
     window.show_nuheat_sign_in()
     await shot("nuheat-sign-in")
     window.show_screen(THERMOSTATS)
+
+
+async def _residents_screens(window: "MainWindow", ws, shot) -> None:
+    """NEXhome residents: the list, the issue dialog (before issuing: a real code never
+    goes into a screenshot), a panel's directory and an announcement."""
+    from app.ui.main_window import RESIDENTS
+
+    page = window.residents
+    window.show_screen(RESIDENTS)
+    if not ws.building.configured:
+        await shot("residents")
+        for name in ("residents-issue-qr", "residents-directory", "residents-announcement"):
+            await shot(name)
+        return
+    await until(lambda: page.model.rowCount() > 0, 30, "the residents")
+    person = next((p for p in ws.building.persons if p.phone), ws.building.persons[0])
+    page.select_person(person.id)
+    await shot("residents")
+
+    dialog = page.open_issue_dialog(person.id, "QRCODE")
+    if dialog is not None:
+        await asyncio.sleep(0.05)
+        await _shot_widget(dialog, shot, "residents-issue-qr")
+        dialog.reject()
+    else:
+        await shot("residents-issue-qr")
+
+    page.tabs.setCurrentIndex(1)
+    await asyncio.sleep(0.1)
+    await shot("residents-directory")
+    page.tabs.setCurrentIndex(2)
+    await shot("residents-announcement")
+    page.tabs.setCurrentIndex(0)
+
+
+async def _messages_screens(window: "MainWindow", ws, shot) -> None:
+    """NXCloud: a number checked, then a test SMS sent."""
+    from app.ui.main_window import MESSAGES
+
+    page = window.messages
+    window.show_screen(MESSAGES)
+    site = ws.demo_site
+    if site is None or site.nxcloud is None or not ws.messaging.configured:
+        await shot("messages")
+        await shot("messages-sent")
+        return
+    site.nxcloud.result_delay_seconds = 0.3
+    page.phone.setText("+44 7700 900123")
+    page._phone_edited()
+    page.check_number()
+    await until(lambda: not page.checking, 20, "the number check")
+    await shot("messages")
+    page.text.setPlainText("SiteKit test message from the plant room: the intercom is set up.")
+    page.send()
+    await until(lambda: not page.sending, 20, "the test SMS")
+    await shot("messages-sent")
+
+
+async def _shot_widget(widget, shot, name: str) -> None:
+    """A dialog is its own window: grab it on its own, the same size the user sees."""
+    await asyncio.sleep(0.05)
+    await shot(name, widget)
 
 
 def _moved_to_v2(ws, serial: str) -> bool:

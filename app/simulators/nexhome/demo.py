@@ -122,6 +122,7 @@ def seed_building() -> Building:
             for _ in range(RESIDENTS_PER_FLAT):
                 n += 1
                 name = f"{FIRST[n % len(FIRST)]} {LAST[(n * 7) % len(LAST)]}"
-                person = SimPerson(f"P{n:04d}", name, f"+316{12000000 + n:08d}", [room.id])
+                # Ofcom's range for drama (+44 7700 900xxx): a demo can never text a real person
+                person = SimPerson(f"P{n:04d}", name, f"+447700900{100 + n:03d}", [room.id])
                 persons[person.id] = person
     return Building(devices, doors, rooms, persons)
