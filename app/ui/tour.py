@@ -28,6 +28,8 @@ SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error
            "thermostat-energy-year", "events-nuheat", "nuheat-sign-in", "residents",
            "residents-issue-qr", "residents-directory", "residents-announcement", "messages",
            "messages-sent")
+# screens that are dialogs, saved at their own size rather than the window's
+DIALOGS = frozenset({"residents-issue-qr"})
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
