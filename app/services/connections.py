@@ -116,7 +116,7 @@ async def test_nxcloud(session: aiohttp.ClientSession, clock: ClockSkew, api: st
     if not business_phone.strip():
         return TestOutcome("NXCloud accepted a number check signed with them.")
     if result.verdict in ("valid", "format_ok"):
-        return TestOutcome(result.summary())
+        return TestOutcome(f"Business phone check: {result.summary()}")
     return TestOutcome(result.summary(), warning="Check the business phone.")
 
 

@@ -3,6 +3,9 @@
 The Nuheat sign-in (`nuheat_page.py`) shares the card: the welcome page links to it, and
 the main window opens it with `start_nuheat` (after an eWeLink sign-in, from Settings or
 the Thermostats screen, or when a stored Nuheat sign-in stopped working).
+So do "Connect NEXhome" and "Connect NXCloud" (`vendor_pages.py`): the welcome page's
+"Also on this site" row asks for them (`vendor_requested`), the main window answers with
+`start_vendor(vendor, ws)`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
@@ -21,9 +24,13 @@ from app.ui import style
 from app.ui.onboarding.flow import REGIONS, SIGN_IN, WELCOME, OnboardingFlow, region_label
 from app.ui.onboarding.nuheat_flow import NuheatSignInFlow
 from app.ui.onboarding.nuheat_page import NuheatSignInPage
+from app.ui.onboarding.vendor_pages import VendorConnectPage, connect_pages
 from app.ui.tasks import Tasks
 from app.ui.widgets import (Banner, Spinner, field_with_note, form_label, form_layout, label,
                             link_button, padded_card, primary_button)
+
+if TYPE_CHECKING:
+    from app.services.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +79,28 @@ class WelcomePage(QWidget):
         self.demo_button.set_primary(False)
         layout.addWidget(self.demo_button)
         layout.addSpacing(4)
-        nuheat = QHBoxLayout()
-        nuheat.setSpacing(4)
-        nuheat.addWidget(label("Installing Nuheat floor heating?", "hint"))
-        self.nuheat_link = link_button("Sign in to Nuheat")
-        self.nuheat_link.setAccessibleName("Sign in to Nuheat")
-        nuheat.addWidget(self.nuheat_link)
-        nuheat.addStretch(1)
-        layout.addLayout(nuheat)
+        # the other vendors on one quiet row: the two big choices stay the way in
+        others = QHBoxLayout()
+        others.setSpacing(6)
+        others.addWidget(label("Also on this site:", "hint"))
+        self.nuheat_link = self._vendor_link(others, "Nuheat", "Sign in to Nuheat",
+                                             "Nuheat floor-heating thermostats")
+        self.nexhome_link = self._vendor_link(others, "NEXhome", "Connect NEXhome",
+                                              "NEXhome door stations, monitors and lifts")
+        self.nxcloud_link = self._vendor_link(others, "NXCloud", "Connect NXCloud",
+                                              "NXCloud SMS and WhatsApp messages to residents")
+        others.addStretch(1)
+        layout.addLayout(others)
+
+    @staticmethod
+    def _vendor_link(row: QHBoxLayout, text: str, accessible: str, tip: str) -> QPushButton:
+        if row.count() > 1:
+            row.addWidget(label("·", "hint"))
+        link = link_button(text)
+        link.setAccessibleName(accessible)
+        link.setToolTip(f"{accessible}: {tip}")
+        row.addWidget(link)
+        return link
 
     @staticmethod
     def _choice(title: str, detail: str) -> QPushButton:
@@ -202,6 +223,11 @@ class OnboardingWizard(QWidget):
     nuheat_requested = Signal()  # the welcome page's Nuheat link: answer with start_nuheat
     nuheat_signed_in = Signal()
     nuheat_skipped = Signal()
+    # "nexhome" | "nxcloud": the welcome page's link (answer with start_vendor), then
+    # Continue on the page (saved, or the demo site's own) or "Not now"
+    vendor_requested = Signal(str)
+    vendor_connected = Signal(str)
+    vendor_skipped = Signal(str)
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +240,7 @@ class OnboardingWizard(QWidget):
         self._nuheat_sign_in: NuheatSignIn | None = None
         self._nuheat_task: asyncio.Task | None = None
         self._showing_nuheat = False
+        self._showing_vendor = ""  # "nexhome" | "nxcloud" while its page is shown
 
         outer = QVBoxLayout(self)
         outer.addStretch(1)
@@ -229,6 +256,12 @@ class OnboardingWizard(QWidget):
         card_layout.addWidget(self.welcome)
         card_layout.addWidget(self.sign_in_page)
         card_layout.addWidget(self.nuheat_page)
+        self.vendor_pages: dict[str, VendorConnectPage] = connect_pages(tasks)
+        for vendor, vendor_page in self.vendor_pages.items():
+            card_layout.addWidget(vendor_page)
+            vendor_page.connected.connect(lambda v=vendor: self._vendor_done(v, connected=True))
+            vendor_page.skipped.connect(lambda v=vendor: self._vendor_done(v, connected=False))
+            vendor_page.back_requested.connect(self._vendor_back)
         row.addWidget(self.card)
         row.addStretch(1)
         outer.addLayout(row)
@@ -249,6 +282,8 @@ class OnboardingWizard(QWidget):
         page.sign_in_button.clicked.connect(self.submit)
         page.settings_link.clicked.connect(self.settings_requested.emit)
         self.welcome.nuheat_link.clicked.connect(self.nuheat_requested.emit)
+        self.welcome.nexhome_link.clicked.connect(lambda: self.vendor_requested.emit("nexhome"))
+        self.welcome.nxcloud_link.clicked.connect(lambda: self.vendor_requested.emit("nxcloud"))
         nuheat = self.nuheat_page
         nuheat.sign_in_button.clicked.connect(self.submit_nuheat)
         nuheat.cancel_button.clicked.connect(self.cancel_nuheat)
@@ -266,6 +301,7 @@ class OnboardingWizard(QWidget):
         """Show the flow from its beginning for one workspace."""
         self.cancel_nuheat()
         self._showing_nuheat = False
+        self._leave_vendor()
         self._sign_in = sign_in
         self._site_label = site_label
         self.flow.start(welcome=welcome, region=region, account=account, credentials=credentials)
@@ -280,7 +316,8 @@ class OnboardingWizard(QWidget):
         `needs_client_id`: the real site has no client ID yet; the page sends the user to
         Settings first. Opened from the welcome page, "Back" returns there.
         """
-        back = not self._showing_nuheat and self.flow.step == WELCOME and self.flow.has_welcome
+        back = self._at_welcome()
+        self._leave_vendor()
         if self._nuheat_task is not None and not self._nuheat_task.done():
             self._nuheat_task.cancel()  # a new start supersedes a sign-in still waiting
         self._nuheat_sign_in = sign_in
@@ -289,15 +326,53 @@ class OnboardingWizard(QWidget):
                                error=error, back=back)
         self._render()
 
+    def start_vendor(self, vendor: str, ws: "Workspace") -> None:
+        """Show "Connect NEXhome" (`vendor` "nexhome") or "Connect NXCloud" ("nxcloud") for
+        `ws`. Opened from the welcome page, "Back" returns there; elsewhere "Not now" emits
+        `vendor_skipped`. Continue emits `vendor_connected`."""
+        page = self.vendor_pages[vendor]  # KeyError for an unknown vendor: a wiring bug
+        back = self._at_welcome() or (self._showing_vendor != "" and
+                                       self.vendor_pages[self._showing_vendor].flow.can_go_back)
+        self.cancel_nuheat()
+        self._showing_nuheat = False
+        self._leave_vendor()
+        self._showing_vendor = vendor
+        page.start(ws, back=back)
+        self._render()
+
+    @property
+    def showing_vendor(self) -> str:
+        return self._showing_vendor
+
+    def _at_welcome(self) -> bool:
+        return (not self._showing_nuheat and not self._showing_vendor
+                and self.flow.step == WELCOME and self.flow.has_welcome)
+
+    def _leave_vendor(self) -> None:
+        if self._showing_vendor:
+            self.vendor_pages[self._showing_vendor].stop()
+            self._showing_vendor = ""
+
+    def _vendor_back(self) -> None:
+        self._leave_vendor()
+        self._render()
+
+    def _vendor_done(self, vendor: str, *, connected: bool) -> None:
+        self._leave_vendor()
+        self._render()
+        (self.vendor_connected if connected else self.vendor_skipped).emit(vendor)
+
     def show_welcome(self) -> None:
         """Used by the tour to render the first-run page on any site."""
         self._showing_nuheat = False
+        self._leave_vendor()
         self.flow.has_welcome = True
         self.flow.step = WELCOME
         self._render()
 
     def show_sign_in(self) -> None:
         self._showing_nuheat = False
+        self._leave_vendor()
         self.flow.step = SIGN_IN
         self._render()
 
@@ -390,9 +465,14 @@ class OnboardingWizard(QWidget):
     def _render(self) -> None:
         flow = self.flow
         page = self.sign_in_page
+        elsewhere = self._showing_nuheat or bool(self._showing_vendor)
         self.nuheat_page.setVisible(self._showing_nuheat)
-        self.welcome.setVisible(flow.step == WELCOME and not self._showing_nuheat)
-        self.sign_in_page.setVisible(flow.step != WELCOME and not self._showing_nuheat)
+        for vendor, vendor_page in self.vendor_pages.items():
+            vendor_page.setVisible(vendor == self._showing_vendor)
+        # the vendor forms have long labels and a row of buttons: a wider card
+        self.card.setFixedWidth(560 if self._showing_vendor else 500)
+        self.welcome.setVisible(flow.step == WELCOME and not elsewhere)
+        self.sign_in_page.setVisible(flow.step != WELCOME and not elsewhere)
 
         index = page.region.findData(flow.region)
         if index >= 0 and index != page.region.currentIndex():
