@@ -1,0 +1,1 @@
+"""The Doors screen (NEXhome door and lift tests): page.py is the screen."""

@@ -1,0 +1,258 @@
+"""The Doors screen against the demo site's simulated NEXhome building: unlock a door and see
+its access record arrive, a lost answer → the question → a retry with the same request that
+does not open the door twice, offline and not-granted doors, a lift call.
+Set SITEKIT_SHOTS=dir to keep PNGs of every state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.simulators.nexhome.demo import (BACK_DOOR, ELEVATOR, GARAGE, MAIN_ENTRANCE,
+                                         PLANT_ROOM)
+from app.ui.doors.model import LAST, STATUS
+from tests.gui.support import until
+
+
+async def shot(widget, name: str) -> None:
+    folder = os.environ.get("SITEKIT_SHOTS")
+    if folder:
+        await asyncio.sleep(0.05)  # let the layouts settle
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"doors-{name}.png"))
+
+
+async def dialog_shot(page, box, name: str) -> None:
+    """The page with its open question drawn over it, as a technician sees them."""
+    folder = os.environ.get("SITEKIT_SHOTS")
+    if folder:
+        await asyncio.sleep(0.05)
+        from PySide6.QtGui import QPainter
+
+        image = page.grab()
+        painter = QPainter(image)
+        painter.fillRect(image.rect(), Qt.GlobalColor.transparent)
+        dialog = box.grab()
+        painter.drawPixmap((image.width() - dialog.width()) // 2,
+                           (image.height() - dialog.height()) // 3, dialog)
+        painter.end()
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        image.save(str(Path(folder) / f"doors-{name}.png"))
+
+
+@pytest.fixture
+async def page(qtbot, demo_ws):
+    """The screen, shown; each test attaches and loads it with `opened`."""
+    from app.ui.doors.page import DoorsPage
+    from app.ui.tasks import Tasks
+
+    tasks = Tasks()
+    widget = DoorsPage(tasks)
+    widget.resize(1090, 700)
+    widget.show()
+    try:
+        yield widget
+    finally:
+        for _ in range(300):
+            if not tasks.running:
+                break
+            await asyncio.sleep(0.01)
+        await tasks.cancel_all()
+        signals = widget._signals
+        widget.detach()
+        if signals is not None:
+            signals.disconnect_services()
+        widget.hide()
+        widget.deleteLater()
+
+
+@contextlib.asynccontextmanager
+async def opened(page, ws):
+    """The screen attached to the demo site and loaded, for the body of one test.
+
+    The NEXhome long poll starts and stops inside the test: a pull in flight while pytest
+    moves between a fixture and the test is served by the simulator with no running loop."""
+    from app.ui.bridge import WorkspaceSignals
+
+    page.attach(ws, WorkspaceSignals(ws))
+    try:
+        await until(lambda: page.stack.currentWidget() is page.content, 15, "the door list")
+        await until(lambda: page.live_status == "online", 15, "the access records subscription")
+        yield page
+    finally:
+        await ws.building.stop_live()
+
+
+def _click(qtbot, button) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+async def _unlock_via_gui(page, qtbot, door_id: str) -> None:
+    assert page.select_door(door_id)
+    _click(qtbot, page.panel.unlock_button)
+    box = page.confirm_box
+    assert box is not None and box.isVisible()
+    name = page.door(door_id).name
+    assert box.text() == f"Unlock {name}?"
+    assert "will really open" in box.informativeText()
+    assert box.defaultButton() is box.cancel_button  # Enter alone never opens a door
+    await dialog_shot(page, box, f"confirm-{door_id}")
+    box.unlock_button.click()
+
+
+async def test_unlock_shows_the_result_and_the_access_record(page, qtbot, demo_ws):
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        await shot(page, "list")
+        assert page.count.text() == "5 doors · 3 online · 1 offline · 1 not granted"
+        assert page.commands_empty.isVisible()
+
+        await _unlock_via_gui(page, qtbot, MAIN_ENTRANCE)
+        await until(lambda: page.tests[MAIN_ENTRANCE].state == "opened", 10, "the unlock answer")
+        assert nexhome.door(MAIN_ENTRANCE).openings == 1
+        assert page.panel.result.text().startswith("Opened at ")
+        await until(lambda: page.tests[MAIN_ENTRANCE].record_after_unlock, 10, "the access record")
+        record = page.panel.record.text()
+        assert record.startswith("Access record: remote unlock, granted, "), record
+        row = page.model.row_of(MAIN_ENTRANCE)
+        assert page.model.index(row, LAST).data().endswith("· record ✓")
+        await until(lambda: page.commands_model.rowCount() == 1, 5, "the audit line")
+        line = page.commands_model.lines[0]
+        assert (line.what, line.outcome) == ("Unlock Main entrance", "ok")
+        await shot(page, "opened")
+
+        # a resident at another door: its record shows next to that door, not this one
+        nexhome.resident_at_door(GARAGE, credential="CARD")
+        await until(lambda: page.tests[GARAGE].record is not None, 10, "the garage record")
+        assert page.tests[GARAGE].record.credential == "CARD"
+        assert page.tests[MAIN_ENTRANCE].record.credential == "REMOTE"
+
+
+async def test_a_lost_answer_asks_and_a_retry_reuses_the_request(page, qtbot, demo_ws):
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        nexhome.faults.drop_after_acting = True
+        await _unlock_via_gui(page, qtbot, MAIN_ENTRANCE)
+        await until(lambda: page.unknown_box is not None, 25, "the outcome question")
+        box = page.unknown_box
+        assert box.text() == "Main entrance may or may not have opened."
+        assert box.retry_button.text() == "Try again (same request)"
+        assert box.leave_button.text() == "Leave it"
+        assert nexhome.door(MAIN_ENTRANCE).openings == 1  # it did act
+        assert page.tests[MAIN_ENTRANCE].state == "unknown"
+        request_id = box.request_id
+        assert request_id and page.tests[MAIN_ENTRANCE].request_id == request_id
+        # the access record of the opening that happened tells the technician while they decide
+        await until(lambda: "the door did open" in box.informativeText(), 10, "the record news")
+        await dialog_shot(page, box, "unknown")
+        await asyncio.sleep(0.3)
+        assert nexhome.door(MAIN_ENTRANCE).openings == 1  # never retried by itself
+
+        nexhome.faults.drop_after_acting = False
+        repeats = nexhome.repeats
+        box.retry_button.click()
+        await until(lambda: page.tests[MAIN_ENTRANCE].state == "opened", 10, "the retry")
+        assert nexhome.repeats == repeats + 1  # NEXhome recognised the same REQUEST-ID
+        assert nexhome.door(MAIN_ENTRANCE).openings == 1
+        assert "same request" in page.panel.result.text()
+        await until(lambda: page.commands_model.rowCount() == 2, 5, "both audit lines")
+        assert [line.outcome for line in page.commands_model.lines] == ["repeated", "unknown"]
+        await shot(page, "retried")
+
+
+async def test_leave_it_does_not_send_again(page, qtbot, demo_ws):
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        nexhome.faults.drop_after_acting = True
+        await _unlock_via_gui(page, qtbot, GARAGE)
+        await until(lambda: page.unknown_box is not None, 25, "the outcome question")
+        page.unknown_box.leave_button.click()
+        await asyncio.sleep(0.2)
+        assert page.unknown_box is None
+        assert nexhome.door(GARAGE).openings == 1
+        assert "may or may not have opened" in page.panel.result.text()
+
+
+async def test_cancelling_the_confirmation_opens_nothing(page, qtbot, demo_ws):
+    async with opened(page, demo_ws):
+        page.select_door(MAIN_ENTRANCE)
+        _click(qtbot, page.panel.unlock_button)
+        page.confirm_box.cancel_button.click()
+        await asyncio.sleep(0.2)
+        assert demo_ws.demo_site.nexhome.door(MAIN_ENTRANCE).openings == 0
+        assert page.tests[MAIN_ENTRANCE].state == "idle"
+
+
+async def test_offline_and_not_granted_doors_say_why(page, qtbot, demo_ws):
+    async with opened(page, demo_ws):
+        page.select_door(BACK_DOOR)
+        assert not page.panel.unlock_button.isEnabled()
+        assert "offline" in page.panel.reason.text()
+        assert page.model.index(page.model.row_of(BACK_DOOR), STATUS).data() == "Offline"
+        await shot(page, "offline")
+        page.select_door(PLANT_ROOM)
+        assert not page.panel.unlock_button.isEnabled()
+        assert "not granted to this app" in page.panel.reason.text()
+        await shot(page, "not-granted")
+
+
+async def test_an_elevator_call_reaches_the_lift(page, qtbot, demo_ws):
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        form = page.elevator
+        assert form.controller.currentData() == ELEVATOR
+        form.from_floor.setValue(0)
+        form.to_floor.setValue(7)
+        _click(qtbot, form.call_button)
+        await until(lambda: not form.busy, 10, "the lift call")
+        assert nexhome.elevator_calls == [(ELEVATOR, 0, 7)]
+        assert "lift called from floor 0 to floor 7" in form.result.text()
+        await until(lambda: page.commands_model.rowCount() == 1, 5, "the audit line")
+        assert page.commands_model.lines[0].what == "Call lift Lift A controller"
+        await shot(page, "elevator")
+
+
+async def test_not_configured_asks_for_settings(qtbot, demo_ws):
+    from app.ui.bridge import WorkspaceSignals
+    from app.ui.doors.page import DoorsPage
+    from app.ui.tasks import Tasks
+
+    signals = WorkspaceSignals(demo_ws)
+    page = DoorsPage(Tasks())
+    page.resize(1090, 700)
+    page.show()
+    building = demo_ws.building
+    profile = building.profile
+    building.use_profile(dataclasses.replace(profile, nexhome=None))
+    try:
+        page.attach(demo_ws, signals)
+        assert page.stack.currentWidget() is page.setup_state
+        asked = []
+        page.settings_requested.connect(lambda: asked.append(True))
+        page.settings_button.click()
+        assert asked == [True]
+        await shot(page, "not-configured")
+    finally:
+        building.use_profile(profile)
+        page.detach()
+        signals.disconnect_services()
+        page.deleteLater()
+
+
+async def test_loading_and_failed_states(page, demo_ws):
+    async with opened(page, demo_ws):
+        page.show_loading()
+        await shot(page, "loading")
+        page.show_failed("NEXhome error 500: NEXhome had a problem on its side. "
+                         "Try again in a minute.")
+        assert page.list_state.action.text() == "Try again"
+        await shot(page, "failed")
+        page.list_state.action.click()  # Try again reads the list again
+        await until(lambda: page.stack.currentWidget() is page.content, 15, "the list again")
