@@ -45,7 +45,7 @@ class VendorSpec:
     intro: str
     steps: tuple[str, ...]
     fields: tuple[Field, ...]
-    demo_note: str
+    demo_note: str  # "{site}": the simulated site's name ("demo site", "site lab.json")
     after_note: str = ""  # something worth knowing once connected
 
 
@@ -61,7 +61,7 @@ SPECS: dict[str, VendorSpec] = {
                 Field("developer_id", "Developer ID"),
                 Field("app_id", "App ID"),
                 Field("app_secret", "App secret", secret=True)),
-        demo_note="This is the demo site: it brings its own simulated NEXhome building "
+        demo_note="This is the {site}: it brings its own simulated NEXhome building "
                   "(door stations, monitors and a lift), so there is nothing to enter. Real "
                   "credentials go in Settings.",
         after_note="Door records and call logs also need Message Subscription switched on "
@@ -79,7 +79,7 @@ SPECS: dict[str, VendorSpec] = {
                 Field("app_key", "App key"),
                 Field("business_phone", "WhatsApp business phone", "+44 7700 900001",
                       optional=True, note="The number WhatsApp messages come from.")),
-        demo_note="This is the demo site: it brings its own simulated NXCloud account, so "
+        demo_note="This is the {site}: it brings its own simulated NXCloud account, so "
                   "there is nothing to enter. Real keys go in Settings."),
 }
 

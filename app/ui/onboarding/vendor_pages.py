@@ -307,7 +307,9 @@ class VendorConnectPage(QWidget):
         name = self.spec.name
         simulated, done, busy = flow.simulated, flow.state == DONE, flow.busy
 
-        self.demo_note.show_message(self.spec.demo_note if simulated else "", "info")
+        site = self._ws.profile.label.lower() if self._ws is not None else "demo site"
+        self.demo_note.show_message(self.spec.demo_note.format(site=site) if simulated else "",
+                                    "info")
         self.steps.setVisible(not simulated and not done)
         self.form.setVisible(not simulated and not done)
         for edit in self.fields.values():
