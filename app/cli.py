@@ -11,6 +11,8 @@
     sitekit nuheat …           login | configure | logout | thermostats | set | schedule get/put |
                                energy | watch
     sitekit nxcloud …          configure | check | sms | whatsapp: messages to residents
+    sitekit nexhome …          configure | devices | doors | unlock | elevator | credentials issue |
+                               contacts push | announce | events | audit: the building's doors
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
@@ -105,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_nuheat(commands)
     _add_nxcloud(commands)
+    _add_nexhome(commands)
     return parser
 
 
@@ -131,6 +134,74 @@ def _add_nxcloud(commands) -> None:
         send.add_argument("phone", metavar="PHONE", help="with the country code")
         send.add_argument("text", metavar="TEXT")
         send.add_argument("--json", action="store_true")
+
+
+def _add_nexhome(commands) -> None:
+    nexhome = commands.add_parser("nexhome", help="NEXhome doors, lifts, residents and access records")
+    actions = nexhome.add_subparsers(dest="action", metavar="ACTION", required=True)
+    configure = actions.add_parser("configure", help="set the NEXhome application SiteKit signs with")
+    configure.add_argument("--api", required=True, metavar="URL")
+    configure.add_argument("--developer-id", required=True, metavar="ID")
+    configure.add_argument("--app-id", required=True, metavar="ID")
+    configure.add_argument("--app-secret-stdin", action="store_true",
+                           help="read the app secret from standard input; it goes to the "
+                                "keyring, never to the settings file")
+    devices = actions.add_parser("devices", help="list the devices the application sees")
+    devices.add_argument("--json", action="store_true")
+    doors = actions.add_parser("doors", help="list the doors the application may open")
+    doors.add_argument("--json", action="store_true")
+    unlock = actions.add_parser("unlock", help="open a door once (asks first unless --yes)")
+    unlock.add_argument("door", metavar="DOOR", help="door id or name")
+    unlock.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    unlock.add_argument("--request-id", metavar="ID",
+                        help="repeat an earlier request whose answer was lost (NEXhome acts once)")
+    unlock.add_argument("--json", action="store_true")
+    elevator = actions.add_parser("elevator", help="call a lift from one floor to another")
+    elevator.add_argument("device", metavar="DEVICE", help="elevator controller id or name")
+    elevator.add_argument("--from", dest="from_floor", type=int, required=True, metavar="N")
+    elevator.add_argument("--to", dest="to_floor", type=int, required=True, metavar="M")
+    elevator.add_argument("--request-id", metavar="ID",
+                          help="repeat an earlier request whose answer was lost (NEXhome acts once)")
+    elevator.add_argument("--json", action="store_true")
+    credentials = actions.add_parser("credentials", help="residents' PINs and QR codes")
+    credential_actions = credentials.add_subparsers(dest="credential_action", metavar="ACTION",
+                                                    required=True)
+    issue = credential_actions.add_parser("issue", help="issue a new PIN or QR code (shown once)")
+    issue.add_argument("person", metavar="PERSON", help="person id or name")
+    kind = issue.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--pin", dest="kind", action="store_const", const="PIN")
+    kind.add_argument("--qr", dest="kind", action="store_const", const="QRCODE")
+    issue.add_argument("--valid-until", metavar="T",
+                       help="an end: 2026-12-24T18:00 (local time) or a duration like 6h, 2d")
+    issue.add_argument("--send", choices=("sms", "whatsapp"),
+                       help="send it to the person's phone (or --phone)")
+    issue.add_argument("--phone", help="send to this number instead (with the country code)")
+    issue.add_argument("--json", action="store_true")
+    contacts = actions.add_parser("contacts", help="a panel's directory")
+    contact_actions = contacts.add_subparsers(dest="contacts_action", metavar="ACTION",
+                                              required=True)
+    push = contact_actions.add_parser("push", help="replace a panel's directory with a file's")
+    push.add_argument("device", metavar="DEVICE", help="device id or name")
+    push.add_argument("file", metavar="FILE",
+                      help="CSV (name,room,number) or a JSON list of {name, room, number}; - = stdin")
+    push.add_argument("--json", action="store_true")
+    announce = actions.add_parser("announce", help="show a notice on panels")
+    announce.add_argument("--devices", required=True, metavar="ID,ID",
+                          help="comma-separated device ids or names")
+    announce.add_argument("--title", required=True)
+    announce.add_argument("--text", required=True)
+    announce.add_argument("--valid-until", metavar="T",
+                          help="an end: 2026-12-24T18:00 (local time) or a duration like 6h, 2d "
+                               "(default: one day)")
+    announce.add_argument("--json", action="store_true")
+    events = actions.add_parser("events", help="access records and call logs")
+    events.add_argument("--follow", action="store_true", help="keep printing until interrupted")
+    events.add_argument("--for", dest="seconds", type=float, metavar="S",
+                        help="print live records for S seconds")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit = actions.add_parser("audit", help="commands sent to the building: who, what, outcome")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--json", action="store_true")
 
 
 def _add_nuheat(commands) -> None:
@@ -221,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
             import asyncio
 
             from app.cli_nxcloud import run
+
+            return asyncio.run(run(args))
+        if args.command == "nexhome":
+            import asyncio
+
+            from app.cli_nexhome import run
 
             return asyncio.run(run(args))
         if args.command in ("pair", "lan"):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Literal
 
@@ -36,6 +36,7 @@ from app.core.store import EventStore
 from app.services.feed import Feed
 from app.services.messaging import Messaging, masked_phone
 from app.services.site import SiteProfile
+from app.vendors.nexhome import signing
 from app.vendors.nexhome.client import CommandOutcomeUnknown, NexhomeClient
 from app.vendors.nexhome.live import EVENT_VENDOR, NexhomeLive
 from app.vendors.nexhome.models import (ELEVATOR_CONTROLLER, Announcement, Contact, Credential,
@@ -220,13 +221,12 @@ class Building:
         if retry:
             earlier = await self._store.audit_entries(10, vendor=VENDOR, request_id=request_id)
         else:
-            from app.vendors.nexhome import signing
             request_id = signing.new_request_id()
             earlier = []
         entry = await self._store.add_audit(AuditEntry(
             actor=self.actor, vendor=VENDOR, action=action, target=target, target_name=name,
             request_id=request_id,
-            detail=f"retry of an earlier request" if retry else ""))
+            detail="retry of an earlier request" if retry else ""))
         verb = "unlock" if action == "unlock" else "call elevator"
         try:
             result = await send(request_id)
@@ -306,7 +306,6 @@ class Building:
 
     async def _send(self, issued: IssuedCredential, kind: str, channel: str,
                     phone: str) -> IssuedCredential:
-        from dataclasses import replace
         building = self.profile.label or "the building"
         until = f", valid until {_when(issued.valid_until)}" if issued.valid_until else ""
         if kind == "PIN":
@@ -434,12 +433,13 @@ def check_window(valid_from: datetime | None, valid_until: datetime | None, what
     a day later), until in the future, not longer than a year. Naive times are local."""
     start = _aware(valid_from) if valid_from is not None else now
     end = _aware(valid_until) if valid_until is not None else start + DEFAULT_VALIDITY
-    if end <= start:
-        raise ConfigError(f"The {what} would end ({_when(end)}) before it starts "
-                          f"({_when(start)}).", hint="Choose an end after the start.")
+    # An end already past is the likelier slip (a wrong year or day); say that first.
     if end <= now:
         raise ConfigError(f"The {what} would end in the past ({_when(end)}).",
                           hint="Choose an end in the future.")
+    if end <= start:
+        raise ConfigError(f"The {what} would end ({_when(end)}) before it starts "
+                          f"({_when(start)}).", hint="Choose an end after the start.")
     if end - start > MAX_VALIDITY:
         raise ConfigError(f"The {what} would last more than a year.",
                           hint="Choose an end within a year of the start.")

@@ -217,8 +217,9 @@ async def test_credential_rules_are_checked_before_issuing(ws):
     person = ws.building.persons[0]
     now = utcnow()
     with pytest.raises(ConfigError, match="before it starts"):
-        await ws.building.issue_credential(person.id, "QRCODE", valid_from=now,
-                                           valid_until=now - timedelta(hours=1))
+        await ws.building.issue_credential(person.id, "QRCODE",
+                                           valid_from=now + timedelta(hours=2),
+                                           valid_until=now + timedelta(hours=1))
     with pytest.raises(ConfigError, match="more than a year"):
         await ws.building.issue_credential(person.id, "PIN",
                                            valid_until=now + timedelta(days=400))
