@@ -85,7 +85,7 @@ class VendorConnectPage(QWidget):
         self.notes: dict[str, QLabel] = {}
         for spec in self.spec.fields:
             edit = QLineEdit()
-            edit.setAccessibleName(f"{self.spec.name} {spec.label.lower()}")
+            edit.setAccessibleName(f"{self.spec.name} {spec.label}")
             edit.setPlaceholderText(spec.placeholder or ("Optional" if spec.optional else ""))
             if spec.secret:
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
