@@ -150,7 +150,7 @@ async def test_a_lost_answer_asks_and_a_retry_reuses_the_request(page, qtbot, de
         request_id = box.request_id
         assert request_id and page.tests[MAIN_ENTRANCE].request_id == request_id
         # the access record of the opening that happened tells the technician while they decide
-        await until(lambda: "the door did open" in box.informativeText(), 10, "the record news")
+        await until(lambda: "It did open: there is no need to try again" in box.informativeText(), 10, "the record news")
         await dialog_shot(page, box, "unknown")
         await asyncio.sleep(0.3)
         assert nexhome.door(MAIN_ENTRANCE).openings == 1  # never retried by itself
@@ -177,7 +177,11 @@ async def test_leave_it_does_not_send_again(page, qtbot, demo_ws):
         await asyncio.sleep(0.2)
         assert page.unknown_box is None
         assert nexhome.door(GARAGE).openings == 1
-        assert "may or may not have opened" in page.panel.result.text()
+        assert page.panel.result.text().startswith("No answer")
+        # the record of the opening that did happen settles the question on screen
+        await until(lambda: "record shows it opened" in page.panel.result.text(), 10,
+                    "the record")
+        await shot(page, "left")
 
 
 async def test_cancelling_the_confirmation_opens_nothing(page, qtbot, demo_ws):
@@ -215,7 +219,7 @@ async def test_an_elevator_call_reaches_the_lift(page, qtbot, demo_ws):
         assert nexhome.elevator_calls == [(ELEVATOR, 0, 7)]
         assert "lift called from floor 0 to floor 7" in form.result.text()
         await until(lambda: page.commands_model.rowCount() == 1, 5, "the audit line")
-        assert page.commands_model.lines[0].what == "Call lift Lift A controller"
+        assert page.commands_model.lines[0].what == "Call lift (Lift A controller)"
         await shot(page, "elevator")
 
 
@@ -256,3 +260,60 @@ async def test_loading_and_failed_states(page, demo_ws):
         await shot(page, "failed")
         page.list_state.action.click()  # Try again reads the list again
         await until(lambda: page.stack.currentWidget() is page.content, 15, "the list again")
+
+
+async def test_refusals_explain_and_update_the_door(page, qtbot, demo_ws):
+    """What NEXhome says at unlock time wins over the list read earlier."""
+    from app.simulators.nexhome.demo import MAIN_STATION
+
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        page.unlock(PLANT_ROOM)  # the button is disabled; NEXhome must refuse it anyway
+        await until(lambda: page.tests[PLANT_ROOM].state == "refused", 10, "the 403")
+        assert "not granted to this app (403)" in page.tests[PLANT_ROOM].message
+        assert page.door(PLANT_ROOM).status == "not_granted"
+
+        nexhome.building.devices[MAIN_STATION].online = False  # unplugged since the list
+        page.select_door(MAIN_ENTRANCE)
+        await _unlock_via_gui(page, qtbot, MAIN_ENTRANCE)
+        await until(lambda: page.tests[MAIN_ENTRANCE].state == "refused", 10, "the refusal")
+        assert page.panel.result.text().endswith("NEXhome says the door's station is offline.")
+        assert page.door(MAIN_ENTRANCE).status == "offline"
+        assert not page.panel.unlock_button.isEnabled()
+        assert "offline" in page.panel.reason.text()
+        assert nexhome.door(MAIN_ENTRANCE).openings == 0
+        await until(lambda: page.commands_model.rowCount() == 2, 5, "the audit lines")
+        assert [line.outcome for line in page.commands_model.lines] == ["failed", "failed"]
+        await shot(page, "refused")
+
+
+def test_wording_without_qt():
+    from datetime import datetime, timezone
+
+    from app.core.audit import AuditEntry
+    from app.ui.doors.wording import AccessSeen, DoorTest, audit_line, door_rows
+    from app.vendors.nexhome.models import Device, Door, Location
+
+    station = Device("AC-1", name="Basement controller", type="ACCESS_CONTROLLER", online=True,
+                     location=Location("A", "1", "-1"), access_ids=("1004", "1005"))
+    rows = door_rows([Door("1004", "Bike storage", "AC-1", True)], [station])
+    assert [(r.name, r.status, r.location) for r in rows] == [
+        ("Bike storage", "online", "Building A, unit 1, floor -1"),
+        ("Door 1005", "not_granted", "Building A, unit 1, floor -1")]
+    assert "not granted to this app" in rows[1].reason and not rows[1].can_unlock
+
+    at = datetime(2026, 11, 23, 12, 42, 5, tzinfo=timezone.utc)
+    local = at.astimezone().strftime("%H:%M:%S")
+    test = DoorTest(state="opened", at=at)
+    assert test.result_text() == f"Opened at {local}"
+    test.record = AccessSeen("1004", at, "REMOTE", True)
+    assert test.record.text() == f"Access record: remote unlock, granted, {local}"
+    assert AccessSeen("1004", at, "PIN", False, "Expired", "Anna").text() == \
+        f"Access record: PIN (Anna), denied: Expired, {local}"
+
+    entry = AuditEntry("tech", "nexhome", "unlock", "1004", "Bike storage", "r1", "repeated",
+                       "opened (repeat of an earlier request; NEXhome acts once per request)",
+                       at)
+    line = audit_line(entry)
+    assert (line.what, line.result) == ("Unlock Bike storage",
+                                        "Opened · same request again, acted once")

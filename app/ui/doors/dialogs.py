@@ -50,7 +50,7 @@ class OutcomeUnknown(QMessageBox):
 
     def set_news(self, news: str) -> None:
         """What became known while the question is open (an access record arrived)."""
-        parts = [news, self._check,
+        parts = [self._check, news,
                  "Trying again sends the same request: NEXhome recognises it and does not act "
                  "a second time if the first one got through."]
         self.setInformativeText("\n\n".join(p for p in parts if p))

@@ -23,16 +23,21 @@ class ElevatorForm(QWidget):
         frame, layout = padded_card((20, 16, 20, 18), 8)
         outer.addWidget(frame)
         layout.addWidget(label("Call a lift", "heading"))
-        layout.addWidget(label("The lift comes to the first floor and takes the passenger to "
-                               "the second, as if a resident had used their credential.",
-                               "hint", wrap=True))
+        layout.addWidget(label("The lift comes to the first floor, then takes the passenger "
+                               "to the second.", "hint", wrap=True))
         form = form_layout()
         self.controller = QComboBox()
         form.addRow(form_label("Controller"), self.controller)
         self.from_floor = self._floor_box(0)
         self.to_floor = self._floor_box(1)
-        form.addRow(form_label("From floor"), self._left(self.from_floor))
-        form.addRow(form_label("To floor"), self._left(self.to_floor))
+        floors = QHBoxLayout()
+        floors.setSpacing(8)
+        floors.addWidget(self.from_floor)
+        floors.addSpacing(6)
+        floors.addWidget(label("To floor"))
+        floors.addWidget(self.to_floor)
+        floors.addStretch(1)
+        form.addRow(form_label("From floor"), floors)
         layout.addLayout(form)
         buttons = QHBoxLayout()
         self.call_button = primary_button("Call lift")
@@ -47,13 +52,6 @@ class ElevatorForm(QWidget):
         self.from_floor.valueChanged.connect(lambda _: self._render())
         self.to_floor.valueChanged.connect(lambda _: self._render())
         self.set_controllers([])
-
-    @staticmethod
-    def _left(widget: QWidget) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.addWidget(widget)
-        row.addStretch(1)
-        return row
 
     @staticmethod
     def _floor_box(value: int) -> QSpinBox:

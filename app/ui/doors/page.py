@@ -30,9 +30,8 @@ from app.ui.doors.model import (DEVICE, DOOR_ID_ROLE, LAST, LOCATION, NAME, RESU
 from app.ui.doors.panel import DoorPanel
 from app.ui.doors.wording import (ACCESS_KIND, EVENT_VENDOR, NOT_GRANTED, OFFLINE, ONLINE,
                                   OPENED, RECORD_WAIT_SECONDS, REFUSED, UNKNOWN, UNLOCKING,
-                                  DoorRow, DoorTest,
-                                  access_from_event, audit_line, door_rows, elevator_text,
-                                  unlock_opened)
+                                  DoorRow, DoorTest, access_from_event, audit_line, door_rows,
+                                  elevator_text, news_text, unlock_opened)
 from app.ui.tasks import Tasks
 from app.ui.widgets import (Banner, Page, StatusDot, label, padded_card, primary_button,
                             setup_list_table)
@@ -530,8 +529,7 @@ class DoorsPage(Page):
         self._door_test_changed(record.door_id)
         box = self.unknown_box
         if box is not None and self._unknown_door == record.door_id:
-            box.set_news(f"Since then: {record.text()} — "
-                         + ("the door did open." if record.granted else "it was refused."))
+            box.set_news(news_text(record))
 
     # -- unlock -----------------------------------------------------------------------
 
@@ -583,11 +581,14 @@ class DoorsPage(Page):
             self._door_test_changed(door_id)
             self._ask_after_unknown_unlock(door_id, test, getattr(exc, "cause", ""))
             return
-        except PermissionDenied as exc:
-            self._refused(ws, door_id, exc.user_text(), status=NOT_GRANTED)
+        except PermissionDenied:
+            # the reason under the button says what to do; the audit keeps NEXhome's words
+            self._refused(ws, door_id, "NEXhome refused: this door is not granted to this "
+                                       "app (403).", status=NOT_GRANTED)
             return
-        except DeviceOffline as exc:
-            self._refused(ws, door_id, exc.user_text(), status=OFFLINE)
+        except DeviceOffline:
+            self._refused(ws, door_id, "NEXhome says the door's station is offline.",
+                          status=OFFLINE)
             return
         except SiteKitError as exc:
             self._refused(ws, door_id, exc.user_text())
@@ -630,7 +631,7 @@ class DoorsPage(Page):
             return
         box = unlock_unknown(door, test.request_id, cause, test.at or _now(), self)
         if test.record_after_unlock and test.record is not None:
-            box.set_news(f"Since then: {test.record.text()}.")
+            box.set_news(news_text(test.record))
 
         def answered(_result: int) -> None:
             self.unknown_box = None

@@ -113,6 +113,9 @@ class AccessSeen:
     person: str = ""
 
     def text(self) -> str:
+        return f"Access record: {self.summary()}"
+
+    def summary(self) -> str:
         how = "remote unlock" if self.credential == "REMOTE" else (
             self.credential.lower().replace("qrcode", "QR code").replace("pin", "PIN")
             or "no credential")
@@ -121,7 +124,15 @@ class AccessSeen:
         verdict = "granted" if self.granted else "denied"
         if not self.granted and self.reason:
             verdict = f"denied: {self.reason}"
-        return f"Access record: {how}, {verdict}, {clock(self.time)}"
+        return f"{how}, {verdict}, {clock(self.time)}"
+
+
+def news_text(record: AccessSeen) -> str:
+    """What an access record that came while the user decides tells them."""
+    said = f"Since then the door's access record came in ({record.summary()})."
+    if record.granted:
+        return f"{said} It did open: there is no need to try again."
+    return f"{said} It was refused."
 
 
 def access_from_event(event: Event, person_name=None) -> AccessSeen | None:
@@ -169,9 +180,13 @@ class DoorTest:
             again = " (tried again with the same request)" if self.retried else ""
             return f"Opened at {clock(self.at)}{again}"
         if self.state == REFUSED:
-            return f"Not opened: {self.message}" if self.message else "Not opened."
+            when = f" at {clock(self.at)}" if self.at is not None else ""
+            return f"Not opened{when}: {self.message}" if self.message else f"Not opened{when}."
         if self.state == UNKNOWN and self.at is not None:
-            return (f"No answer at {clock(self.at)}: the door may or may not have opened.")
+            if self.record_after_unlock and self.record is not None and self.record.granted:
+                return (f"No answer from NEXhome at {clock(self.at)}, but the door's access "
+                        f"record shows it opened.")
+            return f"No answer at {clock(self.at)}: the door may or may not have opened."
         return ""
 
     def short_text(self) -> str:
@@ -185,7 +200,7 @@ class DoorTest:
             return f"Opened {clock(self.at)}" + (f" · record {mark}"
                                                  if self.record_after_unlock else "")
         if self.state == REFUSED:
-            return "Refused"
+            return f"Refused {clock(self.at)}" if self.at is not None else "Refused"
         if self.state == UNKNOWN:
             return "Unknown" + (f" · record {mark}" if self.record_after_unlock else "")
         if self.record is not None:
@@ -218,7 +233,8 @@ class AuditLine:
 
 def audit_line(entry: AuditEntry) -> AuditLine:
     action = ACTION_TEXT.get(entry.action, entry.action.replace("_", " ").capitalize())
-    what = f"{action} {entry.target_name or entry.target}".strip()
+    target = entry.target_name or entry.target
+    what = f"{action} ({target})" if entry.action == "elevator_call" else f"{action} {target}"
     detail = entry.detail.strip()
     if entry.outcome == "ok":
         result = (detail[:1].upper() + detail[1:]) if detail else OUTCOME_TEXT["ok"]
