@@ -317,3 +317,20 @@ def test_wording_without_qt():
     line = audit_line(entry)
     assert (line.what, line.result) == ("Unlock Bike storage",
                                         "Opened · same request again, acted once")
+
+
+async def test_nothing_is_asked_until_the_screen_is_shown(page, demo_ws):
+    """The main window attaches every screen at once; the doors load when first looked at."""
+    from app.ui.bridge import WorkspaceSignals
+
+    nexhome = demo_ws.demo_site.nexhome
+    page.hide()
+    page.attach(demo_ws, WorkspaceSignals(demo_ws))
+    try:
+        await asyncio.sleep(0.3)
+        assert not [r for r in nexhome.requests if r.app_id == nexhome.app_id]
+        page.show()
+        await until(lambda: page.stack.currentWidget() is page.content, 15, "the door list")
+        await until(lambda: page.live_status == "online", 15, "the access records")
+    finally:
+        await demo_ws.building.stop_live()

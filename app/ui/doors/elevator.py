@@ -37,7 +37,10 @@ class ElevatorForm(QWidget):
         floors.addWidget(label("To floor"))
         floors.addWidget(self.to_floor)
         floors.addStretch(1)
-        form.addRow(form_label("From floor"), floors)
+        from_label = form_label("From floor")
+        # a spin box is shorter than a line edit: the form's usual inset would sit too low
+        from_label.setContentsMargins(0, 3, 0, 0)
+        form.addRow(from_label, floors)
         layout.addLayout(form)
         buttons = QHBoxLayout()
         self.call_button = primary_button("Call lift")
