@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
         self.wizard.nuheat_requested.connect(lambda: self.show_nuheat_sign_in())
         self.wizard.nuheat_signed_in.connect(self._nuheat_signed_in)
         self.wizard.nuheat_skipped.connect(self._nuheat_skipped)
+        self.wizard.vendor_requested.connect(self.show_vendor_connect)
+        self.wizard.vendor_connected.connect(self._vendor_connected)
+        self.wizard.vendor_skipped.connect(lambda _vendor: self._back_from_wizard())
         self.root.addWidget(self.wizard)
 
         self.shell = QWidget()
@@ -203,8 +206,8 @@ class MainWindow(QMainWindow):
             lambda: self.tasks.spawn(self.sign_out_nuheat(), name="Nuheat sign-out"))
         self.settings.temperature_unit_changed.connect(lambda _unit: self.thermostats.refresh())
         self.thermostats.sign_in_requested.connect(lambda: self.show_nuheat_sign_in())
-        self.messages.settings_requested.connect(lambda: self.show_screen(SETTINGS))
-        self.residents.settings_requested.connect(lambda: self.show_screen(SETTINGS))
+        self.messages.settings_requested.connect(lambda: self.show_vendor_connect("nxcloud"))
+        self.residents.settings_requested.connect(lambda: self.show_vendor_connect("nexhome"))
         self.pair.paired.connect(self._device_paired)
         self.pair.show_device_requested.connect(self.show_device)
         self._built = True
@@ -311,7 +314,7 @@ class MainWindow(QMainWindow):
         if ws is None:
             return
         endpoints = ws.profile.nuheat
-        self._nuheat_return = self.root.currentWidget()
+        self._wizard_return = self.root.currentWidget()
         # ws.nuheat.sign_in itself, not a lambda: the page passes its own browser opener,
         # which makes "open the page again" and "copy the link" work on a real site
         self.wizard.start_nuheat(ws.nuheat.sign_in, error=error,
@@ -325,11 +328,29 @@ class MainWindow(QMainWindow):
         self.thermostats.refresh()
 
     def _nuheat_skipped(self) -> None:
-        back = getattr(self, "_nuheat_return", None)
+        self._back_from_wizard()
+
+    def _back_from_wizard(self) -> None:
+        """Where a skipped Nuheat/NEXhome/NXCloud page returns: the screens, or first-run."""
+        back = getattr(self, "_wizard_return", None)
         if back is self.shell or (self.ws is not None and self.ws.ewelink.signed_in):
             self.root.setCurrentWidget(self.shell)
         else:
             self.show_onboarding()
+
+    def show_vendor_connect(self, vendor: str) -> None:
+        """The wizard's Connect NEXhome / Connect NXCloud page."""
+        self._build()
+        if self.ws is None:
+            return
+        self._wizard_return = self.root.currentWidget()
+        self.wizard.start_vendor(vendor, self.ws)
+        self.root.setCurrentWidget(self.wizard)
+
+    def _vendor_connected(self, vendor: str) -> None:
+        if self.ws is not None:  # the Settings card shows what the page saved
+            (self.settings.nexhome if vendor == "nexhome" else self.settings.nxcloud).attach(self.ws)
+        self.show_screen(RESIDENTS if vendor == "nexhome" else MESSAGES)
 
     async def sign_out_nuheat(self) -> None:
         ws = self.ws

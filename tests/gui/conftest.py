@@ -30,7 +30,8 @@ DEMO_ACCOUNT = "demo@sitekit.example"
 DEMO_PASSWORD = "sitekit-demo"
 
 
-_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+# in creation order: between phases the newest open loop is the current test's
+_loops: "list[weakref.ref[asyncio.AbstractEventLoop]]" = []
 
 
 def _qasync_loop():
@@ -41,7 +42,8 @@ def _qasync_loop():
     # qt_app() also turns off quit-on-last-window-closed, so closing a test window can
     # never stop the loop under a running test.
     loop = qasync.QEventLoop(qt_app())
-    _loops.add(loop)
+    _loops[:] = [ref for ref in _loops if ref() is not None and not ref().is_closed()]
+    _loops.append(weakref.ref(loop))
     return loop
 
 
@@ -49,9 +51,10 @@ _plain_process_events = pytestqt.plugin._process_events
 
 
 def _process_events_in_loop() -> None:
-    open_loops = [loop for loop in _loops if not loop.is_closed() and not loop.is_running()]
+    open_loops = [loop for loop in (ref() for ref in _loops)
+                  if loop is not None and not loop.is_closed() and not loop.is_running()]
     if open_loops:
-        open_loops[0].run_until_complete(asyncio.sleep(0))  # processes Qt events too
+        open_loops[-1].run_until_complete(asyncio.sleep(0))  # processes Qt events too
     else:
         _plain_process_events()
 
