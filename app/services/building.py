@@ -143,7 +143,7 @@ class Building:
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
         """`callback("")` after a refresh (everything may have changed), `callback(id)` when
-        one door or device changed."""
+        one door or device changed, `callback("live")` when the live status changed."""
         self._listeners.append(callback)
         return lambda: (self._listeners.remove(callback)
                         if callback in self._listeners else None)
@@ -304,6 +304,18 @@ class Building:
             issued = await self._send(issued, kind, send, to)
         return issued
 
+    async def send_credential(self, issued: IssuedCredential, channel: Literal["sms", "whatsapp"],
+                              phone: str | None = None) -> IssuedCredential:
+        """Send an issued credential (again, or for the first time after the dialog showed
+        it) to the person's phone or `phone`; a failure comes back as `send_error`."""
+        person = self.person(issued.credential.person_id)
+        to = phone or (person.phone if person else "")
+        if not to:
+            raise ConfigError(f"{issued.person_name or 'This person'} has no phone number in "
+                              "NEXhome.", hint="Type the number to send it to.")
+        kind = issued.credential.type or ("PIN" if issued.content.isdigit() else "QRCODE")
+        return await self._send(replace(issued, sent_to="", send_error=""), kind, channel, to)
+
     async def _send(self, issued: IssuedCredential, kind: str, channel: str,
                     phone: str) -> IssuedCredential:
         building = self.profile.label or "the building"
@@ -327,10 +339,12 @@ class Building:
                         issued.person_name, _when(issued.valid_until) or "further notice"]),
                     purpose="QR credential")
                 await self._messaging.send_whatsapp(phone, text, purpose="QR credential")
-        except SiteKitError as exc:
+        except Exception as exc:  # noqa: BLE001 - the credential exists: never lose it here
             log.warning("NEXhome: credential %s issued but not sent (%s)",
                         issued.credential.id, type(exc).__name__)
-            return replace(issued, send_error=exc.user_text())
+            reason = exc.user_text() if isinstance(exc, SiteKitError) else (
+                f"Sending failed ({type(exc).__name__}).")
+            return replace(issued, send_error=reason)
         return replace(issued, sent_to=masked_phone(phone))
 
     # -- directory, announcements --------------------------------------------------------------

@@ -247,3 +247,14 @@ async def test_contacts_push_and_announcements(ws):
                                    valid_until=utcnow() - timedelta(days=1))
     with pytest.raises(ConfigError, match="at least one device"):
         await ws.building.announce("T", "text", [])
+
+
+async def test_an_issued_credential_can_be_sent_afterwards(ws):
+    await ws.building.refresh()
+    person = ws.building.persons[3]
+    issued = await ws.building.issue_credential(person.id, "PIN")
+    assert not issued.sent_to and not ws.demo_site.nxcloud.sent
+    sent = await ws.building.send_credential(issued, "whatsapp", RESIDENT)
+    assert sent.sent_to == "+44 ••••••0123" and sent.content == issued.content
+    [message] = ws.demo_site.nxcloud.sent
+    assert message.template == "resident_pin" and issued.content in message.text
