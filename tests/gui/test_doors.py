@@ -150,7 +150,8 @@ async def test_a_lost_answer_asks_and_a_retry_reuses_the_request(page, qtbot, de
         request_id = box.request_id
         assert request_id and page.tests[MAIN_ENTRANCE].request_id == request_id
         # the access record of the opening that happened tells the technician while they decide
-        await until(lambda: "It did open: there is no need to try again" in box.informativeText(), 10, "the record news")
+        await until(lambda: "It did open: there is no need to try again"
+                    in box.informativeText(), 10, "the record news")
         await dialog_shot(page, box, "unknown")
         await asyncio.sleep(0.3)
         assert nexhome.door(MAIN_ENTRANCE).openings == 1  # never retried by itself
@@ -182,6 +183,26 @@ async def test_leave_it_does_not_send_again(page, qtbot, demo_ws):
         await until(lambda: "record shows it opened" in page.panel.result.text(), 10,
                     "the record")
         await shot(page, "left")
+
+
+async def test_two_lost_answers_are_asked_in_turn(page, demo_ws):
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        nexhome.faults.drop_after_acting = True
+        page.unlock(MAIN_ENTRANCE)  # both confirmed: straight to the sending
+        page.unlock(GARAGE)
+        await until(lambda: all(page.tests[d].state == "unknown" for d in (MAIN_ENTRANCE, GARAGE)),
+                    25, "both outcomes")
+        first = page.unknown_box
+        assert first is not None
+        first.leave_button.click()
+        await until(lambda: page.unknown_box is not None and page.unknown_box is not first, 5,
+                    "the second question")
+        asked = {first.text(), page.unknown_box.text()}
+        assert asked == {"Main entrance may or may not have opened.",
+                         "Garage gate may or may not have opened."}
+        page.unknown_box.leave_button.click()
+        await until(lambda: page.unknown_box is None, 5, "no more questions")
 
 
 async def test_cancelling_the_confirmation_opens_nothing(page, qtbot, demo_ws):

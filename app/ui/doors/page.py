@@ -122,6 +122,7 @@ class DoorsPage(Page):
         self.confirm_box: ConfirmUnlock | None = None
         self.unknown_box: OutcomeUnknown | None = None
         self._unknown_door: str | None = None
+        self._questions: list = []  # (make, retry, door id) waiting for the open question
 
         toolbar = QHBoxLayout()
         toolbar.setSpacing(10)
@@ -282,6 +283,7 @@ class DoorsPage(Page):
             self._unsubscribe = None
         self._ws = None
         self._load_when_shown = False
+        self._questions.clear()
         for box in (self.confirm_box, self.unknown_box):
             if box is not None:
                 box.done(0)
@@ -626,24 +628,45 @@ class DoorsPage(Page):
         self._door_test_changed(door_id)
 
     def _ask_after_unknown_unlock(self, door_id: str, test: DoorTest, cause: str) -> None:
-        door = self.door(door_id)
-        if door is None or self.unknown_box is not None:
+        def make() -> OutcomeUnknown | None:
+            door = self.door(door_id)
+            if door is None:
+                return None
+            box = unlock_unknown(door, test.request_id, cause, test.at or _now(), self)
+            if test.record_after_unlock and test.record is not None:
+                box.set_news(news_text(test.record))
+            return box
+
+        self._ask(make, lambda request_id: self.unlock(door_id, request_id=request_id), door_id)
+
+    def _ask(self, make: Callable[[], OutcomeUnknown | None],
+             retry: Callable[[str], None], door_id: str | None = None) -> None:
+        """One "no answer" question at a time; another lost answer meanwhile waits its turn
+        (two doors tested at once must not leave one of them without its question)."""
+        if self.unknown_box is not None:
+            self._questions.append((make, retry, door_id))
             return
-        box = unlock_unknown(door, test.request_id, cause, test.at or _now(), self)
-        if test.record_after_unlock and test.record is not None:
-            box.set_news(news_text(test.record))
+        box = make()
+        if box is None:
+            self._next_question()
+            return
 
         def answered(_result: int) -> None:
             self.unknown_box = None
             self._unknown_door = None
             box.deleteLater()
             if box.retry and self._ws is not None:
-                self.unlock(door_id, request_id=box.request_id)
+                retry(box.request_id)
+            self._next_question()
 
         box.finished.connect(answered)
         self.unknown_box = box
         self._unknown_door = door_id
         box.open()
+
+    def _next_question(self) -> None:
+        if self._questions and self._ws is not None:
+            self._ask(*self._questions.pop(0))
 
     # -- elevator ---------------------------------------------------------------------
 
@@ -690,16 +713,10 @@ class DoorsPage(Page):
 
     def _ask_after_unknown_call(self, controller: str, device_id: str, from_floor: int,
                                 to_floor: int, request_id: str, cause: str) -> None:
-        if self.unknown_box is not None or not request_id:
+        if not request_id:
             return
-        box = elevator_unknown(controller, from_floor, to_floor, request_id, cause, _now(), self)
-
-        def answered(_result: int) -> None:
-            self.unknown_box = None
-            box.deleteLater()
-            if box.retry and self._ws is not None:
-                self.call_elevator(device_id, from_floor, to_floor, request_id=box.request_id)
-
-        box.finished.connect(answered)
-        self.unknown_box = box
-        box.open()
+        at = _now()
+        self._ask(lambda: elevator_unknown(controller, from_floor, to_floor, request_id, cause,
+                                           at, self),
+                  lambda same: self.call_elevator(device_id, from_floor, to_floor,
+                                                  request_id=same))
