@@ -227,6 +227,18 @@ async def test_offline_and_not_granted_doors_say_why(page, qtbot, demo_ws):
         assert "not granted to this app" in page.panel.reason.text()
         await shot(page, "not-granted")
 
+        # a station that goes offline takes its door with it, without a refresh
+        from app.simulators.nexhome.demo import MAIN_STATION
+
+        page.select_door(MAIN_ENTRANCE)
+        demo_ws.demo_site.nexhome.set_online(MAIN_STATION, False)
+        await until(lambda: page.door(MAIN_ENTRANCE).status == "offline", 10, "offline")
+        assert not page.panel.unlock_button.isEnabled()
+        assert page.count.text() == "5 doors · 2 online · 2 offline · 1 not granted"
+        demo_ws.demo_site.nexhome.set_online(MAIN_STATION, True)
+        await until(lambda: page.door(MAIN_ENTRANCE).status == "online", 10, "online again")
+        assert page.panel.unlock_button.isEnabled()
+
 
 async def test_an_elevator_call_reaches_the_lift(page, qtbot, demo_ws):
     nexhome = demo_ws.demo_site.nexhome

@@ -11,6 +11,7 @@ and "Try again" sends the same REQUEST-ID so a door that did open does not open 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -28,7 +29,7 @@ from app.ui.doors.elevator import ElevatorForm
 from app.ui.doors.model import (DEVICE, DOOR_ID_ROLE, LAST, LOCATION, NAME, RESULT, STATUS,
                                 TIME, WHAT, WHO, CommandListModel, DoorListModel)
 from app.ui.doors.panel import DoorPanel
-from app.ui.doors.wording import (ACCESS_KIND, EVENT_VENDOR, NOT_GRANTED, OFFLINE, ONLINE,
+from app.ui.doors.wording import (ACCESS_KIND, DEVICE_KIND, EVENT_VENDOR, NOT_GRANTED, OFFLINE, ONLINE,
                                   OPENED, RECORD_WAIT_SECONDS, REFUSED, UNKNOWN, UNLOCKING,
                                   DoorRow, DoorTest, access_from_event, audit_line, door_rows,
                                   elevator_text, news_text, unlock_opened)
@@ -122,6 +123,7 @@ class DoorsPage(Page):
         self.confirm_box: ConfirmUnlock | None = None
         self.unknown_box: OutcomeUnknown | None = None
         self._unknown_door: str | None = None
+        self._status_override: dict[str, str] = {}  # door id → what NEXhome said since
         self._questions: list = []  # (make, retry, door id) waiting for the open question
 
         toolbar = QHBoxLayout()
@@ -289,6 +291,7 @@ class DoorsPage(Page):
                 box.done(0)
         self.confirm_box = self.unknown_box = None
         self.tests.clear()
+        self._status_override.clear()
         self.loaded = False
         self.model.set_rows([])
         self.commands_model.set_lines([])
@@ -353,6 +356,7 @@ class DoorsPage(Page):
             return False
         self.loaded = True
         self.refresh_banner.clear()
+        self._status_override.clear()  # the fresh list says how every door is
         self.show_doors()
         self.reload_audit()
         if getattr(ws.building, "live_status", "stopped") == "stopped":
@@ -421,7 +425,9 @@ class DoorsPage(Page):
         if ws is None:
             return
         building = ws.building
-        rows = door_rows(building.doors, building.devices, building.door_name)
+        rows = [row if row.status == NOT_GRANTED or row.id not in self._status_override
+                else dataclasses.replace(row, status=self._status_override[row.id])
+                for row in door_rows(building.doors, building.devices, building.door_name)]
         for row in rows:
             self.tests.setdefault(row.id, DoorTest())
         self.model.set_rows(rows)
@@ -517,6 +523,9 @@ class DoorsPage(Page):
             payload = event.payload or {}
             self._live_status(str(payload.get("status") or ""), str(payload.get("message") or ""))
             return
+        if event.kind == DEVICE_KIND:
+            self._device_reported(event)
+            return
         if event.kind != ACCESS_KIND:
             return
         building = self._ws.building
@@ -532,6 +541,20 @@ class DoorsPage(Page):
         box = self.unknown_box
         if box is not None and self._unknown_door == record.door_id:
             box.set_news(news_text(record))
+
+    def _device_reported(self, event: Event) -> None:
+        """A station went on- or offline (NEXhome's DEVICE_STATUS): its doors follow at
+        once, without a refresh."""
+        online = (event.payload or {}).get("online")
+        if not event.device or online is None or not self.loaded:
+            return
+        changed = False
+        for row in self.model.rows:
+            if row.device_id == event.device and row.status != NOT_GRANTED:
+                self._status_override[row.id] = ONLINE if online else OFFLINE
+                changed = True
+        if changed:
+            self._rebuild_rows()
 
     # -- unlock -----------------------------------------------------------------------
 
@@ -620,12 +643,15 @@ class DoorsPage(Page):
         test.state, test.at, test.message, test.request_id = REFUSED, _now(), message, ""
         test.sent_at = None  # nothing opened: no record to wait for
         if status:
-            # NEXhome knows better than the list: show the door as it really is now
-            rows = [DoorRow(r.id, r.name, r.device_id, r.device_name, r.location, status)
-                    if r.id == door_id else r for r in self.model.rows]
-            self.model.set_rows(rows)
-            self._update_count()
+            # NEXhome knows better than the list read earlier: show the door as it is now
+            self._status_override[door_id] = status
+            self._rebuild_rows(door_id)
         self._door_test_changed(door_id)
+
+    def _rebuild_rows(self, door_id: str = "") -> None:
+        self.show_doors()
+        if door_id:
+            self.model.door_changed(door_id)
 
     def _ask_after_unknown_unlock(self, door_id: str, test: DoorTest, cause: str) -> None:
         def make() -> OutcomeUnknown | None:

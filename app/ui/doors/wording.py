@@ -16,6 +16,7 @@ from app.vendors.nexhome.models import Device, Door, ElevatorCallResult, UnlockR
 
 EVENT_VENDOR = "nexhome"
 ACCESS_KIND = "access"
+DEVICE_KIND = "device"  # a station went on- or offline
 
 ONLINE, OFFLINE, NOT_GRANTED = "online", "offline", "not_granted"
 STATUS_TEXT = {ONLINE: "Online", OFFLINE: "Offline", NOT_GRANTED: "Not granted"}
