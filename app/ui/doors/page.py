@@ -29,10 +29,11 @@ from app.ui.doors.elevator import ElevatorForm
 from app.ui.doors.model import (DEVICE, DOOR_ID_ROLE, LAST, LOCATION, NAME, RESULT, STATUS,
                                 TIME, WHAT, WHO, CommandListModel, DoorListModel)
 from app.ui.doors.panel import DoorPanel
-from app.ui.doors.wording import (ACCESS_KIND, DEVICE_KIND, EVENT_VENDOR, NOT_GRANTED, OFFLINE, ONLINE,
-                                  OPENED, RECORD_WAIT_SECONDS, REFUSED, UNKNOWN, UNLOCKING,
-                                  DoorRow, DoorTest, access_from_event, audit_line, door_rows,
-                                  elevator_text, news_text, unlock_opened)
+from app.ui.doors.wording import (ACCESS_KIND, DEVICE_KIND, EVENT_VENDOR, NOT_GRANTED,
+                                  OFFLINE, ONLINE, OPENED, RECORD_WAIT_SECONDS, REFUSED,
+                                  UNKNOWN, UNLOCKING, DoorRow, DoorTest, access_from_event,
+                                  audit_line, door_rows, elevator_text, news_text,
+                                  unlock_opened)
 from app.ui.tasks import Tasks
 from app.ui.widgets import (Banner, Page, StatusDot, label, padded_card, primary_button,
                             setup_list_table)
