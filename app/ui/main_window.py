@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.services.workspace import Workspace
     from app.ui.bridge import WorkspaceSignals
     from app.ui.devices.page import DevicesPage
+    from app.ui.doors.page import DoorsPage
     from app.ui.feed.page import EventsPage
     from app.ui.messaging.page import MessagingPage
     from app.ui.onboarding.wizard import OnboardingWizard
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
 
-NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Residents", "Messages", "Events", "Settings")
-DEVICES, PAIR, THERMOSTATS, RESIDENTS, MESSAGES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
+NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Doors", "Residents", "Messages", "Events",
+             "Settings")
+DEVICES, PAIR, THERMOSTATS, DOORS, RESIDENTS, MESSAGES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
 
 LIVE_TEXT = {
     "online": "Live updates on",
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import Qt  # not at import time: see widgets.py
 
         from app.ui.devices.page import DevicesPage
+        from app.ui.doors.page import DoorsPage
         from app.ui.feed.page import EventsPage
         from app.ui.messaging.page import MessagingPage
         from app.ui.onboarding.wizard import OnboardingWizard
@@ -187,10 +190,11 @@ class MainWindow(QMainWindow):
         self.settings: SettingsPage = SettingsPage(self.tasks)
         self.pair: PairPage = PairPage(self.tasks)
         self.thermostats: ThermostatsPage = ThermostatsPage(self.tasks)
+        self.doors: DoorsPage = DoorsPage(self.tasks)
         self.residents: ResidentsPage = ResidentsPage(self.tasks)
         self.messages: MessagingPage = MessagingPage(self.tasks)
-        for page in (self.devices, self.pair, self.thermostats, self.residents, self.messages,
-                     self.events, self.settings):
+        for page in (self.devices, self.pair, self.thermostats, self.doors, self.residents,
+                     self.messages, self.events, self.settings):
             self.pages.addWidget(page)
         shell_layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -208,6 +212,7 @@ class MainWindow(QMainWindow):
         self.thermostats.sign_in_requested.connect(lambda: self.show_nuheat_sign_in())
         self.messages.settings_requested.connect(lambda: self.show_vendor_connect("nxcloud"))
         self.residents.settings_requested.connect(lambda: self.show_vendor_connect("nexhome"))
+        self.doors.settings_requested.connect(lambda: self.show_vendor_connect("nexhome"))
         self.pair.paired.connect(self._device_paired)
         self.pair.show_device_requested.connect(self.show_device)
         self._built = True
@@ -234,6 +239,7 @@ class MainWindow(QMainWindow):
         self.settings.attach(ws)
         self.pair.attach(ws)
         self.thermostats.attach(ws, self.signals)
+        self.doors.attach(ws, self.signals)
         self.residents.attach(ws, self.signals)
         self.messages.attach(ws, self.signals)
         simulated = ws.profile.is_simulated
@@ -265,6 +271,7 @@ class MainWindow(QMainWindow):
             self.settings.detach()
             self.pair.detach()
             self.thermostats.detach()
+            self.doors.detach()
             self.residents.detach()
             self.messages.detach()
         return ws
@@ -350,7 +357,7 @@ class MainWindow(QMainWindow):
     def _vendor_connected(self, vendor: str) -> None:
         if self.ws is not None:  # the Settings card shows what the page saved
             (self.settings.nexhome if vendor == "nexhome" else self.settings.nxcloud).attach(self.ws)
-        self.show_screen(RESIDENTS if vendor == "nexhome" else MESSAGES)
+        self.show_screen(DOORS if vendor == "nexhome" else MESSAGES)
 
     async def sign_out_nuheat(self) -> None:
         ws = self.ws
