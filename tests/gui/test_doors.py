@@ -367,3 +367,27 @@ async def test_nothing_is_asked_until_the_screen_is_shown(page, demo_ws):
         await until(lambda: page.live_status == "online", 15, "the access records")
     finally:
         await demo_ws.building.stop_live()
+
+
+async def test_a_residents_record_is_not_taken_for_the_unlocks(page, demo_ws):
+    from datetime import datetime, timezone
+
+    from app.core.events import Event
+    from app.ui.doors.wording import DoorTest
+
+    async with opened(page, demo_ws):
+        now = datetime.now(timezone.utc)
+        page.tests[GARAGE] = DoorTest(state="opened", at=now, sent_at=now)
+        page.select_door(GARAGE)
+
+        def record(credential: str) -> Event:
+            return Event("nexhome", "DS-2", "access", {"accessId": GARAGE, "result": "GRANTED",
+                                                       "credentialType": credential})
+
+        page._signals.event.emit(record("CARD"))
+        assert page.tests[GARAGE].record.credential == "CARD"
+        assert not page.tests[GARAGE].record_after_unlock
+        assert page.panel.record.text() == "Waiting for the door's access record…"
+        page._signals.event.emit(record("REMOTE"))
+        assert page.tests[GARAGE].record_after_unlock
+        assert page.panel.record.text().startswith("Access record: remote unlock, granted")

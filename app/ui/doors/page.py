@@ -536,11 +536,12 @@ class DoorsPage(Page):
             return
         test = self.tests.setdefault(record.door_id, DoorTest())
         test.record = record
-        if test.sent_at is not None:
+        ours = record.remote and test.sent_at is not None
+        if ours:
             test.record_after_unlock = True
         self._door_test_changed(record.door_id)
         box = self.unknown_box
-        if box is not None and self._unknown_door == record.door_id:
+        if ours and box is not None and self._unknown_door == record.door_id:
             box.set_news(news_text(record))
 
     def _device_reported(self, event: Event) -> None:

@@ -16,6 +16,9 @@ from app.vendors.nexhome.models import Device, Door, ElevatorCallResult, UnlockR
 
 EVENT_VENDOR = "nexhome"
 ACCESS_KIND = "access"
+# the credential type of an access record that a remote unlock leaves (SiteKit's endpoint
+# model, endpoints.py; the real name may differ)
+REMOTE_CREDENTIALS = ("REMOTE",)
 DEVICE_KIND = "device"  # a station went on- or offline
 
 ONLINE, OFFLINE, NOT_GRANTED = "online", "offline", "not_granted"
@@ -113,11 +116,17 @@ class AccessSeen:
     reason: str = ""
     person: str = ""
 
+    @property
+    def remote(self) -> bool:
+        """A remote unlock (ours, or another app's): a resident's card does not count as the
+        record of an unlock sent from here."""
+        return self.credential in REMOTE_CREDENTIALS
+
     def text(self) -> str:
         return f"Access record: {self.summary()}"
 
     def summary(self) -> str:
-        how = "remote unlock" if self.credential == "REMOTE" else (
+        how = "remote unlock" if self.remote else (
             self.credential.lower().replace("qrcode", "QR code").replace("pin", "PIN")
             or "no credential")
         if self.person:
