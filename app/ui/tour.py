@@ -25,11 +25,12 @@ SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error
            "settings", "pair-start", "pair-wifi", "pair-progress", "pair-done", "devices-lan",
            "pair-failed", "thermostats", "thermostat-schedule", "thermostat-schedule-violation",
            "thermostat-schedule-read-only", "thermostat-energy-day", "thermostat-energy-week",
-           "thermostat-energy-year", "events-nuheat", "nuheat-sign-in", "residents",
+           "thermostat-energy-year", "events-nuheat", "nuheat-sign-in", "doors",
+           "doors-confirm", "doors-opened", "doors-unknown", "residents",
            "residents-issue-qr", "residents-directory", "residents-announcement", "messages",
            "messages-sent")
 # screens that are dialogs, saved at their own size rather than the window's
-DIALOGS = frozenset({"residents-issue-qr"})
+DIALOGS = frozenset({"residents-issue-qr", "doors-confirm", "doors-unknown"})
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
@@ -163,6 +164,7 @@ async def _visit_screens(window: "MainWindow", ws, shot) -> None:
     window.show_screen(PAIR)
     await _pair_screens(window, ws, shot)
     await _thermostat_screens(window, ws, shot)
+    await _doors_screens(window, ws, shot)
     await _residents_screens(window, ws, shot)
     await _messages_screens(window, ws, shot)
 
@@ -238,6 +240,44 @@ async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
     window.show_nuheat_sign_in()
     await shot("nuheat-sign-in")
     window.show_screen(THERMOSTATS)
+
+
+async def _doors_screens(window: "MainWindow", ws, shot) -> None:
+    """NEXhome door test: the doors, the confirmation, a door opened with its access record,
+    and the question after a lost answer (the simulator acts, then drops the reply)."""
+    from app.ui.main_window import DOORS
+
+    page = window.doors
+    window.show_screen(DOORS)
+    site = ws.demo_site
+    nexhome = site.nexhome if site is not None else None
+    if nexhome is None or not ws.building.configured:
+        for name in ("doors", "doors-confirm", "doors-opened", "doors-unknown"):
+            await shot(name)
+        return
+    from app.simulators.nexhome import GARAGE, MAIN_ENTRANCE
+
+    await until(lambda: page.model.rowCount() > 0, 30, "the doors")
+    await until(lambda: ws.building.live_status == "online", 15, "the access records")
+    page.select_door(MAIN_ENTRANCE)
+    await shot("doors")
+    page.panel.unlock_button.click()
+    await until(lambda: page.confirm_box is not None, 5, "the confirmation")
+    await shot("doors-confirm", page.confirm_box)
+    page.confirm_box.unlock_button.click()
+    await until(lambda: page.tests[MAIN_ENTRANCE].record_after_unlock, 20, "the access record")
+    await shot("doors-opened")
+
+    nexhome.faults.drop_after_acting = True
+    page.select_door(GARAGE)
+    page.panel.unlock_button.click()
+    await until(lambda: page.confirm_box is not None, 5, "the confirmation")
+    page.confirm_box.unlock_button.click()
+    await until(lambda: page.unknown_box is not None, 30, "the outcome question")
+    await asyncio.sleep(0.3)
+    await shot("doors-unknown", page.unknown_box)
+    nexhome.faults.drop_after_acting = False
+    page.unknown_box.leave_button.click()
 
 
 async def _residents_screens(window: "MainWindow", ws, shot) -> None:
