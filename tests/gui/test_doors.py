@@ -391,3 +391,19 @@ async def test_a_residents_record_is_not_taken_for_the_unlocks(page, demo_ws):
         page._signals.event.emit(record("REMOTE"))
         assert page.tests[GARAGE].record_after_unlock
         assert page.panel.record.text().startswith("Access record: remote unlock, granted")
+
+
+def test_no_record_after_a_while_says_so(qtbot):
+    from datetime import datetime, timedelta, timezone
+
+    from app.ui.doors.panel import DoorPanel
+    from app.ui.doors.wording import DoorRow, DoorTest
+
+    panel = DoorPanel()
+    qtbot.addWidget(panel)
+    sent = datetime.now(timezone.utc) - timedelta(seconds=20)
+    door = DoorRow("1001", "Main entrance", "DS-1", "Main entrance station",
+                   "Building A, unit 1, floor 0", "online")
+    panel.show_door(door, DoorTest(state="opened", at=sent, sent_at=sent))
+    assert panel.record.text().startswith("No access record 15 s after the unlock.")
+    assert panel.record_spinner.isHidden()
