@@ -307,8 +307,17 @@ async def _residents_screens(window: "MainWindow", ws, shot) -> None:
 
     page.tabs.setCurrentIndex(1)
     await asyncio.sleep(0.1)
+    from app.simulators.nexhome import MAIN_STATION
+
+    page.contacts.select_device(MAIN_STATION)
+    page.contacts.import_residents()  # the directory an installer loads onto a new panel
     await shot("residents-directory")
     page.tabs.setCurrentIndex(2)
+    editor = page.announcements
+    editor.title.setText("Water off on Thursday")
+    editor.text.setPlainText("The water will be off on Thursday from 9:00 to 12:00 while the "
+                             "pumps are serviced. Sorry for the trouble.")
+    editor.tick_type("DOOR_STATION")
     await shot("residents-announcement")
     page.tabs.setCurrentIndex(0)
 

@@ -182,7 +182,10 @@ class ContactsEditor(QWidget):
         rows = []
         for person in self._building.persons:
             flats = ", ".join(room_label(rooms.get(r), r) for r in person.room_ids)
-            rows.append((person.name or person.id, flats, person.phone))
+            # A lobby panel is public: the number a visitor dials is the flat's call code,
+            # never a resident's own phone.
+            codes = [rooms[r].number for r in person.room_ids if r in rooms and rooms[r].number]
+            rows.append((person.name or person.id, flats, codes[0] if codes else ""))
         self.set_rows(rows)
         self.result.show_message(f"{len(rows)} residents imported. Check the lines, then push "
                                  f"them to the panel.", "info")
