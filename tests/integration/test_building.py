@@ -258,3 +258,41 @@ async def test_an_issued_credential_can_be_sent_afterwards(ws):
     assert sent.sent_to == "+44 ••••••0123" and sent.content == issued.content
     [message] = ws.demo_site.nxcloud.sent
     assert message.template == "resident_pin" and issued.content in message.text
+
+
+def test_elevator_floors_are_checked_when_the_controller_names_them():
+    from app.services.building import check_floors
+    from app.vendors.nexhome.models import Device
+
+    lift = Device.from_api({"id": "EC-9", "name": "Lift B", "type": "ELEVATOR_CONTROLLER",
+                            "minFloor": -1, "maxFloor": 8})
+    check_floors(lift, -1, 8)
+    with pytest.raises(ConfigError, match="serves floors -1 to 8, not 12"):
+        check_floors(lift, 0, 12)
+    check_floors(Device.from_api({"id": "EC-1", "type": "ELEVATOR_CONTROLLER"}), 0, 40)
+
+
+def test_the_operator_setting_round_trips():
+    from app.core.settings import Settings
+
+    settings = Settings.from_dict({"operator": "Sam (installer)"})
+    assert settings.operator == "Sam (installer)"
+    assert Settings.from_dict(settings.to_dict()).operator == "Sam (installer)"
+    assert Settings().operator == ""
+
+
+async def test_the_audit_names_the_operator_from_settings(isolated_home):
+    from app.core import paths
+    from app.core.settings import Settings
+
+    paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
+    Settings(operator="Sam (installer)").save()
+    workspace = await Workspace.open(demo=True, store_events=False,
+                                     demo_site_options={"live_drift_seconds": None})
+    try:
+        await workspace.building.refresh()
+        await workspace.building.unlock(MAIN_ENTRANCE)
+        [entry] = await workspace.building.audit()
+        assert entry.actor == "Sam (installer)"
+    finally:
+        await workspace.close()

@@ -117,3 +117,27 @@ def test_parsing_helpers():
     assert parse_until("2026-12-24T18:00").tzinfo is not None
     assert [c.number for c in parse_contacts('[{"name": "A", "number": "1"}]')] == ["1"]
     assert [(c.name, c.room) for c in parse_contacts("Bob,12,200\n")] == [("Bob", "12")]
+
+
+def test_unlock_on_a_terminal_asks_first():
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def ask(answer: str) -> tuple[int, str]:
+        master, slave = pty.openpty()
+        try:
+            os.write(master, answer.encode())
+            result = subprocess.run([sys.executable, "-m", "app", "--demo", "nexhome", "unlock",
+                                     "Garage gate"], stdin=slave, capture_output=True,
+                                    text=True, timeout=60)
+        finally:
+            os.close(slave)
+            os.close(master)
+        return result.returncode, result.stdout
+
+    code, out = ask("n\n")
+    assert code == 1 and "Unlock Garage gate? [y/N]" in out and "Not unlocked." in out
+    code, out = ask("y\n")
+    assert code == 0 and "Garage gate: opened" in out
