@@ -407,3 +407,35 @@ def test_no_record_after_a_while_says_so(qtbot):
     panel.show_door(door, DoorTest(state="opened", at=sent, sent_at=sent))
     assert panel.record.text().startswith("No access record 15 s after the unlock.")
     assert panel.record_spinner.isHidden()
+
+
+async def test_a_lost_lift_answer_asks_and_retries_the_same_request(page, qtbot, demo_ws):
+    nexhome = demo_ws.demo_site.nexhome
+    async with opened(page, demo_ws):
+        form = page.elevator
+        form.from_floor.setValue(2)
+        form.to_floor.setValue(5)
+        nexhome.faults.drop_after_acting = True
+        _click(qtbot, form.call_button)
+        await until(lambda: page.unknown_box is not None, 25, "the outcome question")
+        box = page.unknown_box
+        assert box.text() == "The lift may or may not have been called (floor 2 to 5)."
+        assert "may or may not" in form.result.text()
+        nexhome.faults.drop_after_acting = False
+        repeats = nexhome.repeats
+        box.retry_button.click()
+        await until(lambda: "lift called" in form.result.text(), 10, "the retry")
+        assert nexhome.repeats == repeats + 1
+        assert nexhome.elevator_calls == [(ELEVATOR, 2, 5)]  # called once
+
+
+async def test_a_floor_the_lift_does_not_serve_is_explained(page, qtbot, demo_ws):
+    async with opened(page, demo_ws):
+        form = page.elevator
+        form.from_floor.setValue(0)
+        form.to_floor.setValue(40)
+        _click(qtbot, form.call_button)
+        await until(lambda: not form.busy, 10, "the refusal")
+        assert form.result.text() == "Not called. To floor: no such floor."
+        assert demo_ws.demo_site.nexhome.elevator_calls == []
+        await shot(page, "elevator-refused")

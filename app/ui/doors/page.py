@@ -68,6 +68,18 @@ def _decision_exceptions() -> tuple[type[BaseException], ...]:
     return (CommandNeedsDecision, CommandOutcomeUnknown)
 
 
+# NEXhome names the refused field (fieldPath); the form's own words point at it better
+FORM_FIELDS = {"fromFloor": "From floor", "toFloor": "To floor", "deviceId": "Controller"}
+
+
+def form_error(exc: SiteKitError) -> str:
+    fields = [(FORM_FIELDS[path], message) for path, message, _code
+              in getattr(exc, "field_errors", None) or [] if path in FORM_FIELDS]
+    if not fields:
+        return exc.user_text()
+    return " ".join(f"{name}: {message.rstrip('.').lower()}." for name, message in fields)
+
+
 class DoorTable(QTableView):
     """The door list; drops Device, then Location, when too narrow for every column.
 
@@ -724,7 +736,7 @@ class DoorsPage(Page):
             return
         except SiteKitError as exc:
             if self._ws is ws:
-                self.elevator.show_result(f"Not called: {exc.user_text()}", "error")
+                self.elevator.show_result(f"Not called. {form_error(exc)}", "error")
             return
         except Exception as exc:  # noqa: BLE001
             log.exception("calling the lift of %s failed unexpectedly", device_id)
