@@ -112,6 +112,7 @@ class Building:
         self.persons: list[Person] = []
         self.rooms: list[Room] = []
         self._live_message = ""
+        self._restart: asyncio.Task | None = None
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -135,9 +136,17 @@ class Building:
         return self._client
 
     def use_profile(self, profile: SiteProfile) -> None:
-        """New NEXhome credentials (Settings): the next call signs with them."""
+        """New NEXhome credentials (Settings): the next call signs with them, and a running
+        live channel subscribes again with them (its old consumer belongs to the old app)."""
         self.profile = profile
         self._client = None
+        if self._live is not None and self._live.status not in ("stopped", "signed_out"):
+            self._restart = asyncio.get_running_loop().create_task(self._restart_live())
+
+    async def _restart_live(self) -> None:
+        await self.stop_live()
+        if self.configured:
+            await self.start_live()
 
     # -- change notification ---------------------------------------------------------------------
 
@@ -391,7 +400,8 @@ class Building:
         return self._live_message if self._live is not None else ""
 
     async def start_live(self) -> None:
-        if self._live is not None and self._live.status not in ("stopped", "signed_out"):
+        if (self._live is not None and self._live.client is self.client
+                and self._live.status not in ("stopped", "signed_out")):
             return
         await self.stop_live()
         live = NexhomeLive(self.client, store=self._store_message)
@@ -401,6 +411,9 @@ class Building:
         await live.start()
 
     async def stop_live(self) -> None:
+        restart, self._restart = self._restart, None
+        if restart is not None and restart is not asyncio.current_task() and not restart.done():
+            restart.cancel()  # closing: no new subscription after this
         live, self._live = self._live, None
         if live is None:
             return

@@ -296,3 +296,15 @@ async def test_the_audit_names_the_operator_from_settings(isolated_home):
         assert entry.actor == "Sam (installer)"
     finally:
         await workspace.close()
+
+
+async def test_new_credentials_restart_the_live_channel(ws):
+    from dataclasses import replace
+
+    await ws.building.start_live()
+    await wait_until(lambda: ws.building.live_status == "online", 5)
+    first = ws.building._live
+    ws.building.use_profile(replace(ws.building.profile))
+    await wait_until(lambda: ws.building._live is not None and ws.building._live is not first
+                     and ws.building.live_status == "online", 5)
+    assert ws.building._live.client is ws.building.client
