@@ -113,6 +113,7 @@ class Building:
         self.rooms: list[Room] = []
         self._live_message = ""
         self._restart: asyncio.Task | None = None
+        self._live_lock = asyncio.Lock()
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -400,27 +401,34 @@ class Building:
         return self._live_message if self._live is not None else ""
 
     async def start_live(self) -> None:
-        if (self._live is not None and self._live.client is self.client
-                and self._live.status not in ("stopped", "signed_out")):
-            return
-        await self.stop_live()
-        live = NexhomeLive(self.client, store=self._store_message)
-        live.set_names(self.devices, self.doors, self.persons)
-        self._unsubscribe_live = live.subscribe(self._on_live_event)
-        self._live = live
-        await live.start()
+        # One channel at a time: the page, a restart after new credentials and the CLI may
+        # ask together, and a second channel would be left running unseen.
+        async with self._live_lock:
+            if (self._live is not None and self._live.client is self.client
+                    and self._live.status not in ("stopped", "signed_out")):
+                return
+            await self._stop_live()
+            live = NexhomeLive(self.client, store=self._store_message)
+            live.set_names(self.devices, self.doors, self.persons)
+            self._unsubscribe_live = live.subscribe(self._on_live_event)
+            self._live = live
+            await live.start()
 
     async def stop_live(self) -> None:
         restart, self._restart = self._restart, None
         if restart is not None and restart is not asyncio.current_task() and not restart.done():
             restart.cancel()  # closing: no new subscription after this
+        async with self._live_lock:
+            await self._stop_live()
+
+    async def _stop_live(self) -> None:
         live, self._live = self._live, None
+        unsubscribe, self._unsubscribe_live = self._unsubscribe_live, None
         if live is None:
             return
-        await live.stop()
-        if self._unsubscribe_live is not None:
-            self._unsubscribe_live()
-            self._unsubscribe_live = None
+        await live.stop()  # its "stopped" status still reaches the feed
+        if unsubscribe is not None:
+            unsubscribe()
 
     async def _store_message(self, message: Message, event: Event) -> bool:
         # One transaction stores the event and marks the message consumed: a redelivery,
