@@ -170,7 +170,8 @@ async def test_live_records_survive_a_restart_without_duplicates(ws, tmp_path):
     assert seen == [] and len(rows) == 1
 
 
-async def test_pin_issued_and_sent_by_sms_never_reaches_the_feed(ws):
+async def test_pin_issued_and_sent_by_sms_never_reaches_the_feed(ws, caplog):
+    caplog.set_level("DEBUG")
     await ws.building.refresh()
     person = ws.building.persons[0]
     events = record(ws)
@@ -187,6 +188,7 @@ async def test_pin_issued_and_sent_by_sms_never_reaches_the_feed(ws):
     assert issued.content not in feed_text and "900123" not in feed_text
     assert any(e.kind == "credential" and "PIN issued for" in e.payload["text"] for e in events)
     assert (await ws.building.audit()) == []  # the audit trail is for commands only
+    assert issued.content not in caplog.text and "credential" in caplog.text
 
 
 async def test_qr_code_has_a_window_and_goes_by_whatsapp(ws):
