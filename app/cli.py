@@ -169,8 +169,10 @@ def _add_nexhome(commands) -> None:
     issue = credential_actions.add_parser("issue", help="issue a new PIN or QR code (shown once)")
     issue.add_argument("person", metavar="PERSON", help="person id or name")
     kind = issue.add_mutually_exclusive_group(required=True)
-    kind.add_argument("--pin", dest="kind", action="store_const", const="PIN")
-    kind.add_argument("--qr", dest="kind", action="store_const", const="QRCODE")
+    kind.add_argument("--pin", dest="kind", action="store_const", const="PIN",
+                      help="a 6-digit PIN for the door keypads")
+    kind.add_argument("--qr", dest="kind", action="store_const", const="QRCODE",
+                      help="a QR code (a visitor's: it always has an end, default one day)")
     issue.add_argument("--valid-until", metavar="T",
                        help="an end: 2026-12-24T18:00 (local time) or a duration like 6h, 2d")
     issue.add_argument("--send", choices=("sms", "whatsapp"),
