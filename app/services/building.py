@@ -442,8 +442,7 @@ class Building:
             self._changed("live")
             return
         # Already in SQLite (add_message_once): shown, not saved a second time.
-        publish_only = getattr(self._feed, "publish_stored", None)
-        (publish_only or self._feed.publish)(event)
+        self._feed.publish_stored(event)
         if event.kind == "device" and event.device:
             self._changed(event.device)
 

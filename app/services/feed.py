@@ -34,16 +34,24 @@ class Feed:
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
     def publish(self, event: Event) -> None:
+        self._show(event)
+        if self._store is not None:
+            self._pending.append(event)
+            if self._flush_task is None or self._flush_task.done():
+                self._flush_task = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    def publish_stored(self, event: Event) -> None:
+        """An event its source already wrote to the store (a vendor message stored once by
+        its id): shown like any other, not saved a second time."""
+        self._show(event)
+
+    def _show(self, event: Event) -> None:
         self._recent.append(event)
         for callback in list(self._subscribers):
             try:
                 callback(event)
             except Exception:  # one broken screen must not silence the feed for others
                 log.exception("feed subscriber failed")
-        if self._store is not None:
-            self._pending.append(event)
-            if self._flush_task is None or self._flush_task.done():
-                self._flush_task = asyncio.get_running_loop().create_task(self._flush_soon())
 
     def recent(self, limit: int = 500) -> list[Event]:
         return list(self._recent)[-limit:]

@@ -170,6 +170,25 @@ async def test_live_records_survive_a_restart_without_duplicates(ws, tmp_path):
     assert seen == [] and len(rows) == 1
 
 
+async def test_a_live_record_is_one_row_when_the_feed_saves_to_the_same_store(ws, tmp_path):
+    store = EventStore(tmp_path / "events.sqlite3")
+    feed = Feed(store, flush_delay=0.01)
+    seen = []
+    feed.subscribe(lambda e: seen.append(e) if e.kind == "access" else None)
+    building = Building(ws.profile, ws.session, ws.clock, feed, store, ws.messaging, actor="test")
+    await building.start_live()
+    try:
+        ws.demo_site.nexhome.resident_at_door(MAIN_ENTRANCE)
+        await wait_until(lambda: len(seen) == 1, 5)
+    finally:
+        await building.stop_live()
+    await feed.flush()
+    rows = [e for e in await store.recent(100, vendor="nexhome") if e.kind == "access"]
+    await feed.close()
+    await store.close()
+    assert len(rows) == 1
+
+
 async def test_pin_issued_and_sent_by_sms_never_reaches_the_feed(ws, caplog):
     caplog.set_level("DEBUG")
     await ws.building.refresh()

@@ -335,7 +335,4 @@ class ResidentsPage(Page):
 async def send_credential(building: Any, issued: Any, kind: str, channel: str, phone: str) -> Any:
     """Send an issued code with the same words and WhatsApp templates as
     `issue_credential(send=...)`; the IssuedCredential back, with sent_to or send_error."""
-    public = getattr(building, "send_credential", None)
-    if public is not None:
-        return await public(issued, channel, phone=phone)
-    return await building._send(issued, kind, channel, phone)
+    return await building.send_credential(issued, channel, phone=phone)
