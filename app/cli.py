@@ -204,6 +204,11 @@ def _add_nexhome(commands) -> None:
     audit = actions.add_parser("audit", help="commands sent to the building: who, what, outcome")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--json", action="store_true")
+    lift = actions.add_parser("lift-floors", help="the floors the lift takes a person to")
+    lift.add_argument("person", metavar="PERSON", help="person id or name")
+    lift.add_argument("--set", metavar="FLOORS",
+                      help='give exactly these floors, e.g. "-1,0,3" ("" takes lift access away)')
+    lift.add_argument("--json", action="store_true")
 
 
 def _add_nuheat(commands) -> None:

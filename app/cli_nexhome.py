@@ -367,7 +367,24 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+async def _lift_floors(ws: Workspace, args) -> int:
+    from app.services.building import floors_text
+
+    await ws.building.refresh()
+    person = find_person(ws.building, args.person)
+    if args.set is None:
+        floors = await ws.building.lift_floors(person.id)
+    else:
+        floors = await ws.building.set_lift_floors(person.id, args.set)
+    if args.json:
+        print_json({"person": person.id, "person_name": person.name, "floors": list(floors)})
+    else:
+        said = "now reaches" if args.set is not None else "reaches"
+        print(f"{person.name or person.id} {said} {floors_text(floors)} by lift.")
+    return 0
+
+
 ACTIONS = {"configure": _configure, "devices": _devices, "doors": _doors, "unlock": _unlock,
            "elevator": _elevator, "credentials issue": _credentials_issue,
            "contacts push": _contacts_push, "announce": _announce, "events": _events,
-           "audit": _audit}
+           "audit": _audit, "lift-floors": _lift_floors}

@@ -24,7 +24,7 @@ import logging
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Literal
+from typing import Callable, Iterable, Literal
 
 import aiohttp
 
@@ -366,6 +366,38 @@ class Building:
             "text": f"{self.device_name(device_id)}: directory replaced "
                     f"({len(contacts)} contacts)", "actor": self.actor}))
 
+    async def lift_floors(self, person_id: str) -> tuple[int, ...]:
+        """The floors the lift takes this person to (NEXhome's elevator configuration)."""
+        return (await self.client.elevator_config(person_id)).floors
+
+    async def set_lift_floors(self, person_id: str, floors: Iterable[int]) -> tuple[int, ...]:
+        """Give a person the lift to exactly these floors (none: no lift access). Audited:
+        who may reach which floor is as much a key as a PIN."""
+        wanted = parse_floors(floors)
+        served = tuple(sorted({f for d in self.devices if d.type == ELEVATOR_CONTROLLER
+                               for f in _device_floors(d)}))
+        outside = [f for f in wanted if served and f not in served]
+        if outside:
+            raise ConfigError(f"The lifts here serve floors {min(served)} to {max(served)}, "
+                              f"not {', '.join(map(str, outside))}.")
+        name = self.person_name(person_id)
+        entry = await self._store.add_audit(AuditEntry(
+            actor=self.actor, vendor=VENDOR, action="lift_floors", target=person_id,
+            target_name=name, detail=floors_text(wanted)))
+        try:
+            config = await self.client.set_elevator_config(person_id, wanted)
+        except SiteKitError as exc:
+            await self._store.set_audit_outcome(entry, "failed", exc.message)
+            raise
+        except BaseException as exc:  # cancelled or a bug: the entry must not stay "sent"
+            await asyncio.shield(self._store.set_audit_outcome(
+                entry, "unknown", f"interrupted ({type(exc).__name__})"))
+            raise
+        await self._store.set_audit_outcome(entry, "ok", floors_text(config.floors))
+        self._feed.publish(Event(VENDOR, person_id, "lift_floors", {
+            "text": f"{name}: lift to {floors_text(config.floors)}", "actor": self.actor}))
+        return config.floors
+
     async def announce(self, title: str, text: str, device_ids: list[str], *,
                        valid_from: datetime | None = None,
                        valid_until: datetime | None = None) -> Announcement:
@@ -496,6 +528,36 @@ def check_floors(device: Device | None, from_floor: int, to_floor: int) -> None:
             if floor not in floors:
                 raise ConfigError(f"{device.display_name} serves floors {min(floors)} to "
                                   f"{max(floors)}, not {floor}.")
+
+
+def parse_floors(floors: Iterable[int] | str) -> tuple[int, ...]:
+    """Floors as whole numbers, sorted, each once; "0, 1, -1" is accepted as typed."""
+    if isinstance(floors, str):
+        parts = [p.strip() for p in floors.replace(";", ",").split(",") if p.strip()]
+        values = []
+        for part in parts:
+            try:
+                values.append(int(part))
+            except ValueError:
+                raise ConfigError(f"{part!r} is not a floor number.",
+                                  hint="Write floors as whole numbers separated by commas, "
+                                       "e.g. -1, 0, 3.") from None
+        floors = values
+    result = set()
+    for floor in floors:
+        if isinstance(floor, bool) or not isinstance(floor, int):
+            raise ConfigError(f"Floor {floor!r} is not a whole number.")
+        if not -20 <= floor <= 300:
+            raise ConfigError(f"Floor {floor} is not a floor a building has.")
+        result.add(floor)
+    return tuple(sorted(result))
+
+
+def floors_text(floors: Iterable[int]) -> str:
+    floors = tuple(floors)
+    if not floors:
+        return "no floors"
+    return ("floor " if len(floors) == 1 else "floors ") + ", ".join(map(str, floors))
 
 
 def _device_floors(device: Device | None) -> tuple[int, ...]:

@@ -329,3 +329,25 @@ async def test_new_credentials_restart_the_live_channel(ws):
     await wait_until(lambda: ws.building._live is not None and ws.building._live is not first
                      and ws.building.live_status == "online", 5)
     assert ws.building._live.client is ws.building.client
+
+
+async def test_lift_floors_are_set_audited_and_read_back(ws):
+    await ws.building.refresh()
+    person = ws.building.persons[0]
+    assert await ws.building.lift_floors(person.id) == ()
+    floors = await ws.building.set_lift_floors(person.id, "3, 0, -1, 3")
+    assert floors == (-1, 0, 3)
+    assert ws.demo_site.nexhome.elevator_configs[person.id] == [-1, 0, 3]
+    assert await ws.building.lift_floors(person.id) == (-1, 0, 3)
+    [entry] = [e for e in await ws.building.audit() if e.action == "lift_floors"]
+    assert (entry.outcome, entry.detail, entry.target_name) == ("ok", "floors -1, 0, 3", person.name)
+
+
+async def test_lift_floors_that_are_not_numbers_are_refused_before_sending(ws):
+    from app.core.errors import ConfigError
+
+    await ws.building.refresh()
+    person = ws.building.persons[0]
+    with pytest.raises(ConfigError, match="'3rd' is not a floor number"):
+        await ws.building.set_lift_floors(person.id, "0, 3rd")
+    assert person.id not in ws.demo_site.nexhome.elevator_configs

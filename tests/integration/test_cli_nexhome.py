@@ -141,3 +141,14 @@ def test_unlock_on_a_terminal_asks_first():
     assert code == 1 and "Unlock Garage gate? [y/N]" in out and "Not unlocked." in out
     code, out = ask("y\n")
     assert code == 0 and "Garage gate: opened" in out
+
+
+def test_lift_floors_set_and_refused():
+    given = nexhome("lift-floors", "P0001", "--set", "3,0,-1", "--json")
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout) == {"person": "P0001", "person_name": "Bram Bos",
+                                        "floors": [-1, 0, 3]}
+    refused = nexhome("lift-floors", "P0001", "--set", "0, 3rd")
+    assert refused.returncode == 1 and "'3rd' is not a floor number" in refused.stderr
+    ambiguous = nexhome("lift-floors", "Bram Bos")
+    assert ambiguous.returncode == 1 and "Use the id" in ambiguous.stderr
