@@ -301,3 +301,22 @@ async def test_a_refresh_elsewhere_fills_the_list(qtbot, demo_ws):
     assert page.stack.currentWidget() is page.tabs
     assert page.model.rowCount() == 120
     page.detach()
+
+
+async def test_lift_floors_are_read_edited_and_saved(qtbot, demo_ws):
+    page = await open_page(qtbot, demo_ws)
+    assert page.select_person(PERSON)
+    lift = page.panel.lift
+    await until(lambda: not lift.busy, what="the lift floors")
+    assert lift.current.text() == "No lift access."
+    lift.floors.setText("0, 3rd")
+    lift.save_button.click()
+    await until(lambda: not lift.busy, what="the refusal")
+    assert "'3rd' is not a floor number" in lift.result.text()
+    assert PERSON not in demo_ws.demo_site.nexhome.elevator_configs  # nothing sent
+    lift.floors.setText("3, 0, -1")
+    lift.save_button.click()
+    await until(lambda: lift.result.text() == "Saved in NEXhome.", what="the save")
+    assert demo_ws.demo_site.nexhome.elevator_configs[PERSON] == [-1, 0, 3]
+    assert lift.current.text() == "Reaches floors -1, 0, 3"
+    assert any("lift to floors -1, 0, 3" in text for text in feed_texts(demo_ws))

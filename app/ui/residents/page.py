@@ -145,6 +145,7 @@ class ResidentsPage(Page):
         self._unsubscribe = building.subscribe(self._building_changed)
         self.model.set_source(lambda: building.persons, lambda: building.rooms)
         self.panel.set_loader(self._load_credentials)
+        self.panel.lift.set_access(building.lift_floors, building.set_lift_floors)
         self.contacts.set_building(building)
         self.announcements.set_building(building)
         self._show_current()
@@ -175,6 +176,7 @@ class ResidentsPage(Page):
             self._unsubscribe = None
         self._ws = None
         self.panel.set_loader(None)
+        self.panel.lift.set_access(None, None)
         self.contacts.set_building(None)
         self.announcements.set_building(None)
         self.model.set_source(lambda: [], lambda: [])

@@ -1,4 +1,5 @@
-"""The selected resident: flats, phone, the credentials NEXhome holds, and Issue buttons.
+"""The selected resident: flats, phone, the credentials NEXhome holds, Issue buttons and
+the floors the lift takes them to.
 
 The credentials list shows type, validity and id only: NEXhome returns a PIN's digits with
 the record, and a list on a laptop screen is no place for them.
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout
 from app.core.errors import SiteKitError
 from app.ui.residents import validity
 from app.ui.residents.credential_dialog import KIND_NAMES, error_text
+from app.ui.residents.lift_card import LiftCard
 from app.ui.residents.validity import PIN, QRCODE
 from app.ui.tasks import Tasks
 from app.ui.widgets import Spinner, label, padded_card
@@ -91,6 +93,8 @@ class PersonPanel(QWidget):
         self.credentials_text.setTextFormat(Qt.TextFormat.PlainText)
         creds.addWidget(self.credentials_text)
         layout.addWidget(self.credentials_card)
+        self.lift = LiftCard(tasks)
+        layout.addWidget(self.lift)
         layout.addStretch(1)
         self.show_person(None)
 
@@ -103,6 +107,8 @@ class PersonPanel(QWidget):
         self.empty.setVisible(person is None)
         self.details.setVisible(person is not None)
         self.credentials_card.setVisible(person is not None)
+        self.lift.setVisible(person is not None)
+        self.lift.show_person(person.id if person is not None else None)
         if person is None:
             return
         self.name.setText(person.name or person.id)
