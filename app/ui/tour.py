@@ -28,7 +28,7 @@ SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error
            "thermostat-energy-year", "events-nuheat", "nuheat-sign-in", "doors",
            "doors-confirm", "doors-opened", "doors-unknown", "residents",
            "residents-issue-qr", "residents-directory", "residents-announcement", "messages",
-           "messages-sent")
+           "messages-sent", "connect-nexhome")
 # screens that are dialogs, saved at their own size rather than the window's
 DIALOGS = frozenset({"residents-issue-qr", "doors-confirm", "doors-unknown"})
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
@@ -98,7 +98,7 @@ async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = Non
 
 
 async def _visit_screens(window: "MainWindow", ws, shot) -> None:
-    from app.ui.main_window import EVENTS, PAIR, SETTINGS
+    from app.ui.main_window import DOORS, EVENTS, PAIR, SETTINGS
 
     sim = ws.demo_site.ewelink if ws.demo_site is not None else None
 
@@ -167,6 +167,9 @@ async def _visit_screens(window: "MainWindow", ws, shot) -> None:
     await _doors_screens(window, ws, shot)
     await _residents_screens(window, ws, shot)
     await _messages_screens(window, ws, shot)
+    window.show_vendor_connect("nexhome")
+    await shot("connect-nexhome")
+    window.show_screen(DOORS)
 
 
 async def _thermostat_screens(window: "MainWindow", ws, shot) -> None:
