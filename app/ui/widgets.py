@@ -318,3 +318,41 @@ def setup_list_table(table, model, *, fit: tuple[int, ...], stretch: int) -> Non
     for column in fit:
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+
+def column_dropping_table(drop_order: tuple[int, ...], *, sized: tuple[int, ...] | None = None,
+                          stretch_minimum: int = 0):
+    """A list that hides its least needed columns (in `drop_order`) rather than scroll
+    sideways: a horizontal scroll bar would hide what the user scans the list for, and the
+    panel beside each list names what a dropped column said.
+
+    `sized`: the columns whose width counts (default: all); `stretch_minimum`: room kept for
+    the stretching column."""
+    from PySide6.QtWidgets import QTableView
+
+    class ColumnDroppingTable(QTableView):
+        DROP_ORDER = drop_order
+
+        def resizeEvent(self, event) -> None:  # noqa: N802
+            super().resizeEvent(event)
+            self.fit_columns()
+
+        def fit_columns(self) -> None:
+            model = self.model()
+            if model is None:
+                return
+            header = self.horizontalHeader()
+            columns = sized if sized is not None else range(model.columnCount())
+            # the style sheet's cell padding is not in the size hints: allow for it
+            needs = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) + 12
+                     for c in columns}
+            room = self.viewport().width() - stretch_minimum
+            hidden: set[int] = set()
+            for column in self.DROP_ORDER:
+                if sum(w for c, w in needs.items() if c not in hidden) <= room:
+                    break
+                hidden.add(column)
+            for column in self.DROP_ORDER:
+                self.setColumnHidden(column, column in hidden)
+
+    return ColumnDroppingTable

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
-                               QScrollArea, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+                               QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.core.events import Event
 from app.ui.devices.model import DEVICE_ID_ROLE, KIND, NAME, STATE, STATUS, DeviceListModel
 from app.ui.devices.panel import DevicePanel
 from app.ui.tasks import Tasks
-from app.ui.widgets import Banner, Page, Spinner, label, primary_button, setup_list_table
+from app.ui.widgets import (Banner, Page, Spinner, column_dropping_table, label, primary_button,
+                            setup_list_table)
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -58,24 +59,9 @@ class ListState(QWidget):
         self.action.setVisible(bool(action))
 
 
-class DeviceTable(QTableView):
-    """The list; drops the Type column when the window is too narrow for every column.
-
-    The panel beside it names the type anyway, and a horizontal scroll bar would hide
-    the state, which matters more on site.
-    """
-
-    MIN_STATE_WIDTH = 150
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.fit_columns()
-
-    def fit_columns(self) -> None:
-        header = self.horizontalHeader()
-        needed = sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
-                     for c in (NAME, KIND, STATUS))
-        self.setColumnHidden(KIND, needed + self.MIN_STATE_WIDTH > self.viewport().width())
+# Drops the Type column when too narrow: the panel beside it names the type anyway, and
+# the state matters more on site.
+DeviceTable = column_dropping_table((KIND,), sized=(NAME, KIND, STATUS), stretch_minimum=150)
 
 
 class DevicesPage(Page):

@@ -35,8 +35,8 @@ from app.ui.doors.wording import (ACCESS_KIND, DEVICE_KIND, EVENT_VENDOR, NOT_GR
                                   audit_line, door_rows, elevator_text, news_text,
                                   unlock_opened)
 from app.ui.tasks import Tasks
-from app.ui.widgets import (Banner, Page, StatusDot, label, padded_card, primary_button,
-                            setup_list_table)
+from app.ui.widgets import (Banner, Page, StatusDot, column_dropping_table, label, padded_card,
+                            primary_button, setup_list_table)
 from app.vendors.nexhome.client import CommandOutcomeUnknown, PermissionDenied
 from app.vendors.nexhome.models import ELEVATOR_CONTROLLER
 
@@ -80,36 +80,10 @@ def form_error(exc: SiteKitError) -> str:
     return " ".join(f"{name}: {message.rstrip('.').lower()}." for name, message in fields)
 
 
-class DoorTable(QTableView):
-    """The door list; drops Device, then Location, when too narrow for every column.
-
-    The panel beside it (and each row's tooltip) names both, and a horizontal scroll bar
-    would hide the last test, which is what a technician looks for.
-    """
-
-    DROP_ORDER = (DEVICE, LOCATION)
-    MIN_LAST_WIDTH = 170
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.fit_columns()
-
-    def fit_columns(self) -> None:
-        model = self.model()
-        if model is None:
-            return
-        header = self.horizontalHeader()
-        # the style sheet's cell padding is not in the size hints: allow for it
-        needs = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) + 12
-                 for c in (NAME, DEVICE, LOCATION, STATUS)}
-        hidden: set[int] = set()
-        for column in self.DROP_ORDER:
-            used = sum(w for c, w in needs.items() if c not in hidden)
-            if used + self.MIN_LAST_WIDTH <= self.viewport().width():
-                break
-            hidden.add(column)
-        for column in needs:
-            self.setColumnHidden(column, column in hidden)
+# Drops Device, then Location, when too narrow: the panel beside the list (and each row's
+# tooltip) names both, and the last test is what a technician looks for.
+DoorTable = column_dropping_table((DEVICE, LOCATION), sized=(NAME, DEVICE, LOCATION, STATUS),
+                                  stretch_minimum=170)
 
 
 class DoorsPage(Page):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QMessageBox,
-                               QPushButton, QScrollArea, QSplitter, QStackedWidget, QTableView, QTabWidget,
+                               QPushButton, QScrollArea, QSplitter, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from app.core.errors import AuthError, ConfigError, SiteKitError
@@ -27,7 +27,8 @@ from app.ui.thermostats.model import (HEATING, HOME, MODE, NAME, SERIAL_ROLE, SE
 from app.ui.thermostats.panel import ThermostatPanel
 from app.ui.thermostats.quota import quota_low, quota_text
 from app.ui.thermostats.schedule_editor import ScheduleEditor
-from app.ui.widgets import Banner, Page, StatusDot, label, padded_card, setup_list_table
+from app.ui.widgets import (Banner, Page, StatusDot, column_dropping_table, label, padded_card,
+                            setup_list_table)
 from app.vendors.nuheat.client import ScheduleInvalid
 
 if TYPE_CHECKING:
@@ -62,35 +63,10 @@ QTabBar::tab:disabled {{ color: #b6c0cc; }}
 """
 
 
-class ThermostatTable(QTableView):
-    """The list; drops the least needed columns when it is too narrow for all of them.
-
-    The panel beside it names the home and the status anyway (and the Heating column says
-    "Offline"); what an installer scans the list for is temperature, mode and heating.
-    """
-
-    DROP_ORDER = (STATUS, HOME, SET_POINT)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.fit_columns()
-
-    def fit_columns(self) -> None:
-        header = self.horizontalHeader()
-        width = self.viewport().width()
-        model = self.model()
-        if model is None:
-            return
-        # the style sheet's cell padding is not in the size hints: allow for it
-        needs = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) + 12
-                 for c in range(model.columnCount())}
-        hidden: set[int] = set()
-        for column in self.DROP_ORDER:
-            if sum(w for c, w in needs.items() if c not in hidden) <= width:
-                break
-            hidden.add(column)
-        for column in needs:
-            self.setColumnHidden(column, column in hidden)
+# Drops the least needed columns when too narrow: the panel beside it names the home and
+# the status anyway (and Heating says "Offline"); an installer scans for temperature, mode
+# and heating.
+ThermostatTable = column_dropping_table((STATUS, HOME, SET_POINT))
 
 
 class ThermostatsPage(Page):
