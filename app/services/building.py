@@ -23,7 +23,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Literal
 
 import aiohttp

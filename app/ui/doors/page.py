@@ -702,8 +702,8 @@ class DoorsPage(Page):
                                                      request_id=request_id)
         except _decision_exceptions() as exc:
             if self._ws is ws:
-                self.elevator.show_result(f"No answer from NEXhome: the lift may or may not "
-                                          f"have been called.", "warning")
+                self.elevator.show_result("No answer from NEXhome: the lift may or may not "
+                                          "have been called.", "warning")
                 self._ask_after_unknown_call(controller, device_id, from_floor, to_floor,
                                              getattr(exc, "request_id", "") or request_id or "",
                                              getattr(exc, "cause", ""))

@@ -363,7 +363,7 @@ class VendorConnectPage(QWidget):
         default.setDefault(True)
 
     def _show_secret_placeholder(self) -> None:
-        from app.ui.settings.nuheat import secret_place
+        from app.ui.settings.common import secret_place
 
         ws = self._ws
         place = secret_place(ws.secrets) if ws is not None else "the system keyring"

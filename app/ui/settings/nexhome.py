@@ -9,7 +9,6 @@ typo shows up before anyone stands at a door.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -17,8 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from app.core.errors import SiteKitError
-from app.ui.settings.common import save_row, section
-from app.ui.settings.nuheat import secret_place
+from app.services.site import NEXHOME_APP_SECRET_KEY
+from app.ui.settings.common import WriteOnlySecret, save_row, section
 from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, form_label, form_layout
 
@@ -35,8 +34,6 @@ class NexhomeSection(QWidget):
         super().__init__(parent)
         self._tasks = tasks
         self._ws: "Workspace | None" = None
-        self._secret_stored = False
-        self._secret_writes = 0
 
         frame, layout = section(
             "NEXhome intercoms and access control",
@@ -61,9 +58,9 @@ class NexhomeSection(QWidget):
         self.app_id.setAccessibleName("NEXhome app ID")
         form.addRow(form_label("App ID"), self.app_id)
         self.app_secret = QLineEdit()
-        self.app_secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.app_secret.setAccessibleName("NEXhome app secret")
         form.addRow(form_label("App secret"), self.app_secret)
+        self.secret = WriteOnlySecret(self.app_secret, NEXHOME_APP_SECRET_KEY)
         layout.addLayout(form)
         self.result = Banner()
         layout.addWidget(self.result)
@@ -84,7 +81,6 @@ class NexhomeSection(QWidget):
         self.api.setText(nexhome.api)
         self.developer_id.setText(nexhome.developer_id)
         self.app_id.setText(nexhome.app_id)
-        self.app_secret.clear()
         self.result.clear()
         self.status.setText("")
         if ws.profile.is_simulated and ws.profile.nexhome is not None:
@@ -97,29 +93,10 @@ class NexhomeSection(QWidget):
             self.keyring_note.show_message(ws.secrets.location, "warning")
         else:
             self.keyring_note.clear()
-        self._secret_stored = False
-        self._show_secret_state()
-        self._tasks.spawn(self._load_secret_state(ws), name="settings: nexhome secret state")
+        self.secret.attach(ws.secrets, self._tasks)
 
     def detach(self) -> None:
         self._ws = None
-
-    async def _load_secret_state(self, ws: "Workspace") -> None:
-        from app.services.site import NEXHOME_APP_SECRET_KEY
-
-        writes = self._secret_writes
-        stored = await asyncio.to_thread(lambda: bool(ws.secrets.get(NEXHOME_APP_SECRET_KEY)))
-        if self._ws is ws and writes == self._secret_writes:
-            self._secret_stored = stored
-            self._show_secret_state()
-
-    def _show_secret_state(self) -> None:
-        ws = self._ws
-        place = secret_place(ws.secrets) if ws is not None else "the system keyring"
-        self.app_secret.setPlaceholderText(
-            f"•••••••• stored in {place} · type a new one to replace it" if self._secret_stored
-            else "Not set yet")
-        self.app_secret.setToolTip(f"Stored in {place}, never in the settings file.")
 
     # -- the fields -------------------------------------------------------------------
 
@@ -149,7 +126,7 @@ class NexhomeSection(QWidget):
                     secret: str | None) -> None:
         from app.services.connections import save_nexhome
 
-        self._secret_writes += 1
+        self.secret.writing()
         try:
             await save_nexhome(ws, api=api, developer_id=developer_id, app_id=app_id,
                                app_secret=secret)
@@ -162,8 +139,7 @@ class NexhomeSection(QWidget):
             self.save_button.setEnabled(True)
         self.app_secret.clear()
         if secret:
-            self._secret_stored = True
-            self._show_secret_state()
+            self.secret.set_stored(True)
         self.status.setText("Saved for the real NEXhome cloud." if ws.profile.is_simulated
                             else "Saved.")
         self.configured.emit()

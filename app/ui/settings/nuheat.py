@@ -15,25 +15,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from app.core.errors import SiteKitError
-from app.ui.settings.common import save_row, section
+from app.services.site import NUHEAT_CLIENT_SECRET_KEY
+from app.ui.settings.common import WriteOnlySecret, save_row, section
 from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, form_label, form_layout, label, link_button, primary_button
 
 if TYPE_CHECKING:
-    from app.core.secrets import SecretStore
     from app.services.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 UNITS = {"C": "°C (Celsius)", "F": "°F (Fahrenheit)"}
-
-
-def secret_place(secrets: "SecretStore") -> str:
-    if secrets.is_fallback:
-        return "SiteKit's secrets file"
-    if secrets.is_ephemeral:
-        return "memory (forgotten when SiteKit exits)"
-    return "the system keyring"
 
 
 class NuheatSection(QWidget):
@@ -48,8 +40,6 @@ class NuheatSection(QWidget):
         super().__init__(parent)
         self._tasks = tasks
         self._ws: "Workspace | None" = None
-        self._secret_stored = False
-        self._secret_writes = 0  # a read that started before a write must not undo it
         self._email = ""
 
         frame, layout = section(
@@ -85,7 +75,6 @@ class NuheatSection(QWidget):
         self.client_id.setAccessibleName("Nuheat client ID")
         form.addRow(form_label("Client ID"), self.client_id)
         self.client_secret = QLineEdit()
-        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.client_secret.setAccessibleName("Nuheat client secret")
         secret_box = QWidget()
         secret_layout = QHBoxLayout(secret_box)
@@ -97,6 +86,9 @@ class NuheatSection(QWidget):
         self.forget_secret_link.clicked.connect(self.forget_secret)
         secret_layout.addWidget(self.forget_secret_link)
         form.addRow(form_label("Client secret"), secret_box)
+        self.secret = WriteOnlySecret(self.client_secret, NUHEAT_CLIENT_SECRET_KEY,
+                                      empty_text="None · only for a confidential client",
+                                      on_change=self.forget_secret_link.setVisible)
         self.unit = QComboBox()
         for code, text in UNITS.items():
             self.unit.addItem(text, code)
@@ -117,7 +109,6 @@ class NuheatSection(QWidget):
         self._ws = ws
         settings = ws.settings
         self.client_id.setText(settings.nuheat.client_id)
-        self.client_secret.clear()
         index = self.unit.findData(settings.temperature_unit.upper())
         self.unit.setCurrentIndex(max(index, 0))
         if ws.profile.nuheat is not None and ws.profile.nuheat.demo_credentials is not None:
@@ -131,10 +122,8 @@ class NuheatSection(QWidget):
         else:
             self.keyring_note.clear()
         self.status.setText("")
-        self._secret_stored = False
-        self._show_secret_state()
+        self.secret.attach(ws.secrets, self._tasks)
         self.refresh()
-        self._tasks.spawn(self._load_secret_state(ws), name="settings: nuheat secret state")
 
     def detach(self) -> None:
         self._ws = None
@@ -171,27 +160,6 @@ class NuheatSection(QWidget):
             self._email = account.email
             self.refresh()
 
-    async def _load_secret_state(self, ws: "Workspace") -> None:
-        from app.services.site import NUHEAT_CLIENT_SECRET_KEY
-
-        # the keyring may block (D-Bus): ask off the loop, and only whether one exists
-        writes = self._secret_writes
-        stored = await asyncio.to_thread(lambda: bool(ws.secrets.get(NUHEAT_CLIENT_SECRET_KEY)))
-        if self._ws is ws and writes == self._secret_writes:
-            self._secret_stored = stored
-            self._show_secret_state()
-
-    def _show_secret_state(self) -> None:
-        ws = self._ws
-        place = secret_place(ws.secrets) if ws is not None else "the system keyring"
-        if self._secret_stored:
-            self.client_secret.setPlaceholderText(f"•••••••• stored in {place} · type a new "
-                                                  "one to replace it")
-        else:
-            self.client_secret.setPlaceholderText("None · only for a confidential client")
-        self.client_secret.setToolTip(f"Stored in {place}, never in the settings file.")
-        self.forget_secret_link.setVisible(self._secret_stored)
-
     # -- actions ----------------------------------------------------------------------
 
     def _sign_out(self) -> None:
@@ -223,7 +191,7 @@ class NuheatSection(QWidget):
         changed_client = (client_id != ws.settings.nuheat.client_id) or secret is not None
         changed_unit = unit != ws.settings.temperature_unit
         ws.settings.temperature_unit = unit  # written with the client below: one file write
-        self._secret_writes += 1
+        self.secret.writing()
         try:
             # settings file + keyring: blocking, so off the loop
             await asyncio.to_thread(ws.nuheat.configure, client_id=client_id,
@@ -240,8 +208,7 @@ class NuheatSection(QWidget):
             self.save_button.setEnabled(True)
         self.client_secret.clear()
         if secret is not None:
-            self._secret_stored = bool(secret)
-            self._show_secret_state()
+            self.secret.set_stored(bool(secret))
         simulated = ws.profile.nuheat is not None and ws.profile.nuheat.demo_credentials is not None
         if secret == "":
             self.status.setText("Client secret removed.")

@@ -8,7 +8,6 @@ the site uses: a check NXCloud accepts proves the keys and the signature are rig
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -16,10 +15,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from app.core.errors import SiteKitError
+from app.services.site import NXCLOUD_ACCESS_SECRET_KEY
 from app.ui import style
 from app.ui.messaging.flow import phone_note
-from app.ui.settings.common import save_row, section
-from app.ui.settings.nuheat import secret_place
+from app.ui.settings.common import WriteOnlySecret, save_row, section
 from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, Spinner, field_with_note, form_label, form_layout, label
 
@@ -40,8 +39,6 @@ class NxcloudSettingsCard(QWidget):
         super().__init__(parent)
         self._tasks = tasks
         self._ws: "Workspace | None" = None
-        self._secret_stored = False
-        self._secret_writes = 0  # a read that started before a write must not undo it
         self.testing = False
 
         frame, layout = section(
@@ -60,7 +57,7 @@ class NxcloudSettingsCard(QWidget):
         self.access_key.setAccessibleName("NXCloud access key")
         form.addRow(form_label("Access key"), self.access_key)
         self.access_secret = QLineEdit()
-        self.access_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret = WriteOnlySecret(self.access_secret, NXCLOUD_ACCESS_SECRET_KEY)
         self.access_secret.setAccessibleName("NXCloud access secret")
         form.addRow(form_label("Access secret"), self.access_secret)
         self.app_key = QLineEdit()
@@ -101,7 +98,6 @@ class NxcloudSettingsCard(QWidget):
         self.access_key.setText(saved.access_key)
         self.app_key.setText(saved.app_key)
         self.business_phone.setText(saved.business_phone)
-        self.access_secret.clear()
         self._business_phone_edited()
         if ws.profile.key != "real" and ws.messaging.configured:
             self.site_note.show_message(
@@ -116,33 +112,11 @@ class NxcloudSettingsCard(QWidget):
             self.keyring_note.clear()
         self.status.setText("")
         self._show_test("")
-        self._secret_stored = False
-        self._show_secret_state()
-        self._tasks.spawn(self._load_secret_state(ws), name="settings: nxcloud secret state")
+        self.secret.attach(ws.secrets, self._tasks)
 
     def detach(self) -> None:
         self._ws = None
         self.testing = False
-
-    async def _load_secret_state(self, ws: "Workspace") -> None:
-        from app.services.site import NXCLOUD_ACCESS_SECRET_KEY
-
-        # the keyring may block (D-Bus): ask off the loop, and only whether one exists
-        writes = self._secret_writes
-        stored = await asyncio.to_thread(lambda: bool(ws.secrets.get(NXCLOUD_ACCESS_SECRET_KEY)))
-        if self._ws is ws and writes == self._secret_writes:
-            self._secret_stored = stored
-            self._show_secret_state()
-
-    def _show_secret_state(self) -> None:
-        ws = self._ws
-        place = secret_place(ws.secrets) if ws is not None else "the system keyring"
-        if self._secret_stored:
-            self.access_secret.setPlaceholderText(f"•••••••• stored in {place} · type a new one "
-                                                  "to replace it")
-        else:
-            self.access_secret.setPlaceholderText("Not set yet")
-        self.access_secret.setToolTip(f"Stored in {place}, never in the settings file.")
 
     def _business_phone_edited(self) -> bool:
         """Show what is wrong with the business phone; True when it can be saved."""
@@ -192,7 +166,7 @@ class NxcloudSettingsCard(QWidget):
                     secret: str | None) -> None:
         from app.services.connections import save_nxcloud
 
-        self._secret_writes += 1
+        self.secret.writing()
         try:
             await save_nxcloud(ws, access_key=access_key, app_key=app_key,
                                business_phone=phone, access_secret=secret)
@@ -208,8 +182,7 @@ class NxcloudSettingsCard(QWidget):
             self.save_button.setEnabled(True)
         self.access_secret.clear()
         if secret:
-            self._secret_stored = True
-            self._show_secret_state()
+            self.secret.set_stored(True)
         if self._ws is not ws:
             return
         if ws.profile.key != "real" and self.site_note.text():
