@@ -13,6 +13,7 @@
     sitekit nxcloud …          configure | check | sms | whatsapp: messages to residents
     sitekit nexhome …          configure | devices | doors | unlock | elevator | credentials issue |
                                contacts push | announce | events | audit: the building's doors
+    sitekit diagnostics …      export --out FILE | log: a zip for support, the log (secrets masked)
 
 Errors exit 1 with the vendor's code and a readable message (or a JSON error object
 with --json); usage errors exit 2; Ctrl-C exits 130. Qt is imported only by the
@@ -108,7 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_nuheat(commands)
     _add_nxcloud(commands)
     _add_nexhome(commands)
+    _add_diagnostics(commands)
     return parser
+
+
+def _add_diagnostics(commands) -> None:
+    diagnostics = commands.add_parser("diagnostics", help="a zip for support, and the log (secrets masked)")
+    actions = diagnostics.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write versions, settings, log and events to a zip")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the zip to write")
+    log = actions.add_parser("log", help="print this run's log")
+    log.add_argument("--level", choices=("debug", "info", "warning", "error"), default="info",
+                     help="the least severe level shown (default info)")
 
 
 def _add_nxcloud(commands) -> None:
@@ -300,6 +312,17 @@ def main(argv: list[str] | None = None) -> int:
 
             from app.cli_nxcloud import run
 
+            return asyncio.run(run(args))
+        if args.command == "diagnostics":
+            import asyncio
+
+            import logging
+
+            from app.cli_diagnostics import run
+            from app.core.logs import install_log_buffer
+
+            install_log_buffer(logging.DEBUG if getattr(args, "level", None) == "debug"
+                               else logging.INFO)
             return asyncio.run(run(args))
         if args.command == "nexhome":
             import asyncio

@@ -108,3 +108,18 @@ def test_ring_buffer_is_bounded_redacted_and_tells_subscribers():
     assert len(seen) == 5 and all("hunter" not in line.text() for line in seen)
     assert [line.message for line in handler.lines(min_level=logging.ERROR)] == ["after unsubscribe"]
     assert log_buffer() is log_buffer()
+
+
+def test_cli_export_and_log(buffer, tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["--demo", "diagnostics", "export", "--out", str(tmp_path / "support.zip")]) == 0
+    assert "support.zip" in capsys.readouterr().out
+    texts = _zip_texts(tmp_path / "support.zip")
+    assert "sitekit-demo" not in "".join(texts.values())  # the demo account's password
+
+    logging.getLogger("app.test.cli").warning("a warning with token=abc123")
+    assert main(["--demo", "diagnostics", "log", "--level", "warning"]) == 0
+    out = capsys.readouterr().out
+    assert "a warning with token=***" in out and "abc123" not in out
+    assert " INFO " not in out
