@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 
 from app.core.events import Event
@@ -46,6 +46,10 @@ class FeedRow:
 
 class FeedModel(FlatTableModel):
     headers = HEADERS
+    # events waiting while paused (0 when resumed): the page shows "12 new"
+    pending_changed = Signal(int)
+    # a vendor or kind name not seen before: the page adds it to its filter choices
+    names_seen = Signal()
 
     def __init__(self, resolve_device: Callable[[str], Device | None] | None = None, *,
                  capacity: int = 5000, parent=None) -> None:
@@ -54,6 +58,9 @@ class FeedModel(FlatTableModel):
         self._resolve = resolve_device or (lambda _id: None)
         self._rows: deque[FeedRow] = deque()
         self._incoming: list[Event] = []
+        self._paused = False
+        self.vendors: set[str] = set()
+        self.kinds: set[str] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
@@ -73,12 +80,33 @@ class FeedModel(FlatTableModel):
         self._incoming.extend(events)
         self.flush()
 
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def pending(self) -> int:
+        return len(self._incoming)
+
+    def set_paused(self, paused: bool) -> None:
+        """While paused, events keep queueing (nothing is lost) but rows stay put, so a
+        user can read a burst; resuming inserts everything queued in one batch."""
+        self._paused = paused
+        if not paused:
+            self.flush()
+            self.pending_changed.emit(0)
+
     def flush(self) -> None:
         if not self._incoming:
             self._timer.stop()  # idle until the next event: no wake-ups for nothing
             return
+        if self._paused:
+            self._timer.stop()  # the next add() starts it again
+            self.pending_changed.emit(len(self._incoming))
+            return
         incoming, self._incoming = self._incoming[-self.capacity:], []
         new = [self._row(event) for event in incoming]
+        self._note_names(new)
         overflow = len(self._rows) + len(new) - self.capacity
         if overflow > 0:
             self.beginRemoveRows(QModelIndex(), 0, overflow - 1)
@@ -90,8 +118,31 @@ class FeedModel(FlatTableModel):
         self._rows.extend(new)
         self.endInsertRows()
 
+    def prepend(self, events: list[Event]) -> int:
+        """Older events (oldest first) above the oldest shown, as far as capacity allows;
+        returns how many rows were added."""
+        room = self.capacity - len(self._rows)
+        if room <= 0 or not events:
+            return 0
+        new = [self._row(event) for event in events[-room:]]
+        self._note_names(new)
+        self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+        self._rows.extendleft(reversed(new))
+        self.endInsertRows()
+        return len(new)
+
+    def _note_names(self, rows: list[FeedRow]) -> None:
+        vendors = {row.vendor for row in rows} - self.vendors
+        kinds = {row.kind for row in rows} - self.kinds
+        if vendors or kinds:
+            self.vendors |= vendors
+            self.kinds |= kinds
+            self.names_seen.emit()
+
     def clear(self) -> None:
         self._incoming.clear()
+        if self._paused:
+            self.pending_changed.emit(0)
         self.beginResetModel()
         self._rows.clear()
         self.endResetModel()
@@ -107,6 +158,10 @@ class FeedModel(FlatTableModel):
                        summary=event_summary(event, device))
 
     # -- output -----------------------------------------------------------------------
+
+    @property
+    def oldest_time(self) -> datetime | None:
+        return self._rows[0].time if self._rows else None
 
     def row_at(self, row: int) -> FeedRow:
         return self._rows[row]

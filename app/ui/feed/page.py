@@ -1,20 +1,22 @@
-"""The Events screen: every live event, filterable, copyable, saveable as CSV."""
+"""The Events screen: every live event, filterable by vendor, kind and text, pausable,
+copyable, saveable as CSV or JSON, with older events loaded from history on demand."""
 
 from __future__ import annotations
 
-import csv
-import io
+import inspect
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLineEdit, QPushButton, QTreeView, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout,
+                               QHeaderView, QLineEdit, QPushButton, QTreeView, QWidget)
 
 from app.core.events import Event
+from app.ui.feed.export import FORMATS, export_text, format_of
+from app.ui.feed.filter import FeedFilter
 from app.ui.feed.model import DEVICE, HEADERS, KIND, TIME, VENDOR, FeedModel, FeedRow
+from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, Page, label
 
 if TYPE_CHECKING:
@@ -29,24 +31,47 @@ class EventsPage(Page):
         super().__init__("Events", "Everything the devices and the cloud report, as it "
                                    "happens. Times are local.", parent)
         self.model = FeedModel(parent=self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = FeedFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterKeyColumn(-1)  # match any column
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._tasks = Tasks()
+        self._ws: "Workspace | None" = None
 
         toolbar = QHBoxLayout()
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter: device, kind or text…")
+        self.filter.setPlaceholderText("Filter: device name or text…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.setMinimumWidth(300)
+        self.filter.setMinimumWidth(240)
         self.filter.textChanged.connect(self._filter_changed)
         toolbar.addWidget(self.filter)
+        self.vendor_filter = QComboBox()
+        self.vendor_filter.setToolTip("Show one vendor's events")
+        self.kind_filter = QComboBox()
+        self.kind_filter.setToolTip("Show one kind of event")
+        for combo, everything in ((self.vendor_filter, "All vendors"),
+                                  (self.kind_filter, "All kinds")):
+            combo.addItem(everything, "")
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.currentIndexChanged.connect(self._choice_changed)
+            toolbar.addWidget(combo)
+        self.model.names_seen.connect(self._refresh_choices)
         self.count = label("", "hint")
         toolbar.addWidget(self.count, 1)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Hold the list still; new events wait and none are lost")
+        self.pause_button.toggled.connect(self.set_paused)
+        self.model.pending_changed.connect(self._show_pending)
+        self.older_button = QPushButton("Load older")
+        self.older_button.setToolTip("Add earlier events from SiteKit's history above these")
+        self.older_button.clicked.connect(self.load_older)
+        self.older_button.setVisible(False)  # shown once a workspace offers history
+        toolbar.addWidget(self.older_button)
+        toolbar.addWidget(self.pause_button)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the selected events (or all shown) as text")
         self.copy_button.clicked.connect(self.copy)
-        self.save_button = QPushButton("Save as CSV…")
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Save the events shown as CSV or JSON")
         self.save_button.clicked.connect(self.ask_save)
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Clear this list (events stay in SiteKit's history)")
@@ -85,22 +110,94 @@ class EventsPage(Page):
     # -- wiring -----------------------------------------------------------------------
 
     def attach(self, ws: "Workspace", signals: "WorkspaceSignals") -> None:
+        self._ws = ws
         self.model.clear()
         self.model.set_resolver(ws.inventory.get)
         self.model.add_many(ws.feed.recent(500))
         signals.event.connect(self.add_event)
+        self.older_button.setVisible(_history_takes_before(ws))
 
     def detach(self) -> None:
+        self._ws = None
+        self.older_button.setVisible(False)
         self.model.set_resolver(lambda _id: None)
 
     def add_event(self, event: Event) -> None:
         self.model.add(event)
 
+    # -- pause ------------------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        if self.pause_button.isChecked() != paused:
+            self.pause_button.setChecked(paused)  # comes back here through toggled
+            return
+        self.model.set_paused(paused)
+        self._show_pending(self.model.pending if paused else 0)
+        self._update_count()
+
+    def _show_pending(self, pending: int) -> None:
+        if not self.model.paused:
+            self.pause_button.setText("Pause")
+        elif pending:
+            self.pause_button.setText(f"Resume ({pending} new)")
+        else:
+            self.pause_button.setText("Resume")
+
+    # -- history ----------------------------------------------------------------------
+
+    def load_older(self) -> None:
+        if self._ws is not None:
+            self.older_button.setEnabled(False)
+            self._tasks.spawn(self._load_older(self._ws), name="feed-load-older")
+
+    async def _load_older(self, ws: "Workspace") -> int:
+        try:
+            before = self.model.oldest_time
+            room = self.model.capacity - self.model.rowCount()
+            if room <= 0:
+                self.status.show_message("The list is full; clear it to load older events.",
+                                         "info")
+                return 0
+            try:
+                events = await ws.feed.history(before=before, limit=min(room, 500))
+            except Exception as exc:  # a broken store must not take the pane down
+                log.exception("could not load older events")
+                self.status.show_message(f"Could not load older events: {exc}", "error")
+                return 0
+            if ws is not self._ws:
+                return 0
+            top = self.proxy.mapToSource(self.view.indexAt(self.view.viewport().rect().topLeft()))
+            added = self.model.prepend(events)
+            if top.isValid() and added:
+                # rows above push everything down; keep the same event at the top of the view
+                anchor = self.proxy.mapFromSource(self.model.index(top.row() + added, 0))
+                self.view.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
+            self.status.show_message(f"Loaded {added} older events." if added
+                                     else "No older events.", "info")
+            return added
+        finally:
+            self.older_button.setEnabled(True)
+
     # -- view behaviour ---------------------------------------------------------------
 
     def _filter_changed(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text.strip())
+        self.proxy.set_text(text)
         self._update_count()
+
+    def _choice_changed(self, *_args) -> None:
+        self.proxy.set_vendor(self.vendor_filter.currentData() or "")
+        self.proxy.set_kind(self.kind_filter.currentData() or "")
+        self._update_count()
+
+    def _refresh_choices(self) -> None:
+        for combo, names in ((self.vendor_filter, self.model.vendors),
+                             (self.kind_filter, self.model.kinds)):
+            have = {combo.itemData(i) for i in range(1, combo.count())}
+            for name in sorted(names - have):
+                # keep the list sorted without resetting the user's choice
+                at = next((i for i in range(1, combo.count())
+                           if combo.itemData(i).casefold() > name.casefold()), combo.count())
+                combo.insertItem(at, name, name)
 
     def _remember_scroll(self, *_args) -> None:
         bar = self.view.verticalScrollBar()
@@ -120,6 +217,8 @@ class EventsPage(Page):
             self.count.setText(f"{total} events")
         else:
             self.count.setText(f"{shown} of {total} events")
+        if self.model.paused:
+            self.count.setText(self.count.text() + " · paused")
 
     # -- copy / save ------------------------------------------------------------------
 
@@ -141,27 +240,42 @@ class EventsPage(Page):
 
     def ask_save(self) -> None:
         # open(), not exec(): a nested modal loop must never run inside a qasync task
-        dialog = QFileDialog(self, "Save events as CSV")
+        dialog = QFileDialog(self, "Save events")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilter("CSV files (*.csv)")
+        dialog.setNameFilters(list(FORMATS.values()))
         dialog.setDefaultSuffix("csv")
         dialog.selectFile("sitekit-events.csv")
-        dialog.fileSelected.connect(lambda path: self.save_csv(Path(path)))
+        dialog.filterSelected.connect(lambda chosen: self._suffix_for(dialog, chosen))
+        dialog.fileSelected.connect(lambda path: self.save(Path(path)))
         self._dialog = dialog
         dialog.open()
 
+    @staticmethod
+    def _suffix_for(dialog: QFileDialog, name_filter: str) -> None:
+        suffix = next((fmt for fmt, text in FORMATS.items() if text == name_filter), "csv")
+        dialog.setDefaultSuffix(suffix)
+
     def save_csv(self, path: Path) -> int:
+        return self.save(path, "csv")
+
+    def save(self, path: Path, fmt: str | None = None) -> int:
+        """Write the rows shown (filters applied) as CSV or JSON, chosen by the file's
+        suffix unless `fmt` says; returns how many were written (0 on failure)."""
         rows = self.visible_rows()
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["time", "vendor", "device", "device_id", "kind", "summary"])
-        for row in rows:
-            writer.writerow([row.time.astimezone().isoformat(timespec="seconds"), row.vendor,
-                             row.device, row.deviceid, row.kind, row.summary])
         try:
-            path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+            path.write_text(export_text(rows, fmt or format_of(path)), encoding="utf-8",
+                            newline="")
         except OSError as exc:
             self.status.show_message(f"Could not save {path}: {exc.strerror or exc}.", "error")
             return 0
         self.status.show_message(f"Saved {len(rows)} events to {path}.", "info")
         return len(rows)
+
+
+def _history_takes_before(ws: "Workspace") -> bool:
+    """Whether this feed can page back (Feed.history(before=...)); older feeds cannot."""
+    history = getattr(ws.feed, "history", None)
+    try:
+        return history is not None and "before" in inspect.signature(history).parameters
+    except (TypeError, ValueError):
+        return False
