@@ -11,7 +11,7 @@ import asyncio
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -71,8 +71,8 @@ class EventStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def add_many(self, events: Iterable[Event]) -> None:
-        rows = [(e.time.isoformat(), e.vendor, e.device, e.kind,
-                 json.dumps(e.payload, separators=(",", ":"))) for e in events]
+        rows = [(_stored_time(e.time), e.vendor, e.device, e.kind,
+                 json.dumps(e.payload, separators=(",", ":"), ensure_ascii=False)) for e in events]
         if rows:
             await self._run(self._insert, rows)
 
@@ -84,6 +84,35 @@ class EventStore:
         with conn:
             conn.executemany(
                 "INSERT INTO events(time, vendor, device, kind, payload) VALUES (?,?,?,?,?)", rows)
+
+    async def history(self, *, before: datetime | None = None, limit: int = 500,
+                      vendor: str | None = None, device: str | None = None,
+                      kind: str | None = None, text: str | None = None) -> list[Event]:
+        """The newest `limit` events older than `before` that match every filter given,
+        oldest first. `text` matches vendor, device, kind or payload, ignoring ASCII case."""
+        return await self._run(self._select_history, before, limit, vendor, device, kind, text)
+
+    def _select_history(self, before, limit, vendor, device, kind, text) -> list[Event]:
+        where, args = [], []
+        for column, value in (("vendor", vendor), ("device", device), ("kind", kind)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if before is not None:
+            where.append("time < ?")
+            args.append(_stored_time(before))
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'"
+                                           for c in ("device", "kind", "vendor", "payload")) + ")")
+            args.extend([pattern] * 4)
+        sql = "SELECT time, vendor, device, kind, payload FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY time DESC, id DESC LIMIT ?"
+        rows = self._connect().execute(sql, (*args, limit)).fetchall()
+        return [Event(vendor=v, device=d, kind=k, payload=json.loads(p),
+                      time=datetime.fromisoformat(t)) for t, v, d, k, p in reversed(rows)]
 
     async def recent(self, limit: int = 500, vendor: str | None = None,
                      device: str | None = None) -> list[Event]:
@@ -112,8 +141,8 @@ class EventStore:
         """Store `event` for the vendor message `message_id` unless that message was stored
         before (a redelivery). True when it is new. Both rows go in one transaction, so a
         crash between them cannot make a message look consumed without its event."""
-        row = (event.time.isoformat(), event.vendor, event.device, event.kind,
-               json.dumps(event.payload, separators=(",", ":")))
+        row = (_stored_time(event.time), event.vendor, event.device, event.kind,
+               json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False))
         return await self._run(self._insert_message_once, vendor, message_id, row)
 
     def _insert_message_once(self, vendor: str, message_id: str, row) -> bool:
@@ -185,3 +214,14 @@ class EventStore:
             await self._run(self._conn.close)
             self._conn = None
         self._executor.shutdown(wait=False)
+
+
+def _stored_time(moment: datetime) -> str:
+    """Times are stored as UTC ISO text, so text order is time order (naive means UTC)."""
+    return as_utc(moment).isoformat()
+
+
+def as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -7,12 +7,14 @@ batches, so a burst of device reports costs one transaction, not one per event.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
+from datetime import datetime
 from typing import Callable
 
 from app.core.events import Event
-from app.core.store import EventStore
+from app.core.store import EventStore, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +58,30 @@ class Feed:
     def recent(self, limit: int = 500) -> list[Event]:
         return list(self._recent)[-limit:]
 
-    async def history(self, limit: int = 500) -> list[Event]:
-        """Persisted events, including those from earlier runs."""
-        await self.flush()
-        return await self._store.recent(limit) if self._store else self.recent(limit)
+    async def history(self, limit: int = 500, *, before: datetime | None = None,
+                      vendor: str | None = None, device: str | None = None,
+                      kind: str | None = None, text: str | None = None) -> list[Event]:
+        """The newest `limit` events older than `before` matching every filter given, oldest
+        first: persisted ones (earlier runs too) when there is a store, else the window.
+        `text` matches vendor, device, kind or payload, ignoring case."""
+        if self._store is not None:
+            await self.flush()
+            return await self._store.history(before=before, limit=limit, vendor=vendor,
+                                             device=device, kind=kind, text=text)
+        before = as_utc(before) if before is not None else None
+        needle = text.casefold() if text else ""
+        found: list[Event] = []
+        for event in reversed(self._recent):
+            if len(found) >= limit:
+                break
+            if ((before is None or as_utc(event.time) < before)
+                    and (not vendor or event.vendor == vendor)
+                    and (not device or event.device == device)
+                    and (not kind or event.kind == kind)
+                    and (not needle or _mentions(event, needle))):
+                found.append(event)
+        found.reverse()
+        return found
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(self._flush_delay)
@@ -77,3 +99,9 @@ class Feed:
         if self._flush_task and not self._flush_task.done():
             self._flush_task.cancel()
         await self.flush()
+
+
+def _mentions(event: Event, needle: str) -> bool:
+    fields = (event.vendor, event.device, event.kind,
+              json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False))
+    return any(needle in field.casefold() for field in fields)

@@ -1,0 +1,91 @@
+"""Feed.history: filters and paging back, from a real SQLite file and from the window alone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.core.events import Event
+from app.core.store import EventStore
+from app.services.feed import Feed
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+
+
+def _events() -> list[Event]:
+    """60 events a second apart: three devices of two vendors, two kinds."""
+    out = []
+    for n in range(60):
+        vendor, device = [("ewelink", "1000a1"), ("ewelink", "1000b2"), ("nexhome", "door-1")][n % 3]
+        kind = "state" if n % 2 == 0 else "online"
+        payload = {"switch": "on" if n % 4 == 0 else "off", "n": n, "note": "Café 50%_off" if n == 7 else ""}
+        out.append(Event(vendor, device, kind, payload, T0 + timedelta(seconds=n)))
+    return out
+
+
+@pytest.fixture(params=["store", "window"])
+async def feed(request, tmp_path):
+    store = EventStore(tmp_path / "events.sqlite3") if request.param == "store" else None
+    feed = Feed(store, window=1000, flush_delay=60)
+    for event in _events():
+        feed.publish(event)
+    yield feed
+    await feed.close()
+    if store is not None:
+        await store.close()
+
+
+def _ns(events: list[Event]) -> list[int]:
+    return [e.payload["n"] for e in events]
+
+
+async def test_newest_first_limit_returned_oldest_first(feed):
+    assert _ns(await feed.history(limit=5)) == [55, 56, 57, 58, 59]
+    assert _ns(await feed.history(5)) == [55, 56, 57, 58, 59]  # positional limit still works
+
+
+async def test_before_pages_back_without_overlap_or_gap(feed):
+    seen: list[int] = []
+    before = None
+    while page := await feed.history(before=before, limit=7):
+        seen[:0] = _ns(page)
+        before = page[0].time
+    assert seen == list(range(60))
+
+
+async def test_before_is_exclusive_and_timezone_independent(feed):
+    local = (T0 + timedelta(seconds=10)).astimezone(timezone(timedelta(hours=-5)))
+    assert _ns(await feed.history(before=local, limit=3)) == [7, 8, 9]
+
+
+async def test_filters_combine(feed):
+    events = await feed.history(vendor="ewelink", device="1000b2", kind="online", limit=100)
+    assert _ns(events) == [n for n in range(60) if n % 3 == 1 and n % 2 == 1]
+    assert _ns(await feed.history(vendor="nexhome", limit=2)) == [56, 59]
+    assert await feed.history(vendor="nuheat") == []
+
+
+async def test_text_matches_payload_device_and_kind_ignoring_case(feed):
+    assert _ns(await feed.history(text="café 50%_OFF")) == [7]
+    assert _ns(await feed.history(text="50%")) == [7]  # % and _ are literal, not wildcards
+    assert await feed.history(text="5_%") == []
+    assert len(await feed.history(text="DOOR-1", limit=100)) == 20
+    assert len(await feed.history(text="onlin", limit=100)) == 30
+
+
+async def test_history_survives_a_restart(tmp_path):
+    path = tmp_path / "events.sqlite3"
+    store = EventStore(path)
+    feed = Feed(store)
+    for event in _events():
+        feed.publish(event)
+    await feed.close()
+    await store.close()
+    store = EventStore(path)
+    try:
+        events = await Feed(store).history(device="door-1", limit=3)
+        assert _ns(events) == [53, 56, 59]
+        assert events[0] == _events()[53]
+    finally:
+        await store.close()
