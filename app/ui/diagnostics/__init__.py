@@ -1,0 +1,1 @@
+"""The Diagnostics screen: SiteKit's own log, and the zip for support."""
