@@ -188,3 +188,39 @@ def test_load_older_is_hidden_when_history_cannot_page_back(qtbot):
     page.attach(SimpleNamespace(feed=OldFeed(None), inventory=SimpleNamespace(get=lambda _: None)),
                 _Signals())
     assert not page.older_button.isVisible()
+
+
+def test_device_panel_lists_the_selected_devices_recent_events_live(qtbot):
+    from app.ui.devices.panel import DevicePanel
+    from app.ui.tasks import Tasks
+    from app.vendors.ewelink.models import parse_device
+
+    hall = parse_device({"deviceid": "1000aa0001", "name": "Hall light", "uiid": 1,
+                         "online": True, "params": {"switch": "off"}})
+    feed = Feed(None)
+    for n in range(12):
+        feed.publish(_event(n, power=str(100 + n)))
+        feed.publish(_event(n, device="1000aa0009", power="1"))  # another device's flood
+    panel = DevicePanel(Tasks())
+    qtbot.addWidget(panel)
+    panel.set_event_source(feed.recent)
+    assert panel.recent.isHidden()  # nothing selected
+    panel.show_device(hall)
+    texts = panel.recent_texts
+    assert len(texts) == 8
+    assert texts[0].startswith(f"{(T0 + timedelta(seconds=11)).astimezone():%H:%M:%S}")
+    assert "Power 111 W" in texts[0] and "Power 104 W" in texts[-1]  # newest first
+
+    other = _event(20, device="1000aa0009", kind="offline", online=False)
+    feed.publish(other)
+    panel.event_arrived(other)
+    assert not panel._recent_timer.isActive()  # other devices cost nothing
+    mine = _event(21, kind="offline", online=False)
+    feed.publish(mine)
+    panel.event_arrived(mine)
+    qtbot.waitUntil(lambda: "Offline" in panel.recent_texts[0], timeout=2000)
+    assert len(panel.recent_texts) == 8
+
+    panel.show_device(parse_device({"deviceid": "1000aa0003", "name": "Porch", "uiid": 1,
+                                    "online": True, "params": {}}))
+    assert panel.recent_texts == [] and not panel.recent_empty.isHidden()

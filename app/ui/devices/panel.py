@@ -17,12 +17,13 @@ import logging
 from datetime import datetime
 from typing import Awaitable, Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QPushButton,
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from app.core.errors import SiteKitError
-from app.services.describe import READING_FORMATS, kind_label
+from app.core.events import Event
+from app.services.describe import READING_FORMATS, event_summary, kind_label, kind_name
 from app.ui import style
 from app.ui.tasks import Tasks
 from app.ui.widgets import Banner, StatusDot, ToggleSwitch, label, padded_card
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 SetSwitch = Callable[[str, bool, "int | None", str], Awaitable[object]]
 Route = Callable[[str, str], str]  # (deviceid, via) -> "lan" | "cloud"
 LanAddress = Callable[[str], "str | None"]  # deviceid -> "host:port" on the LAN, or None
+RecentEvents = Callable[[int], "list[Event]"]  # Feed.recent: the newest n, oldest first
+RECENT_EVENTS = 8
+RECENT_SCAN = 2000  # the feed's whole in-memory window: a quiet device's last events too
+RECENT_REFRESH_MS = 250
 
 ROUTES = (("auto", "Auto"), ("lan", "LAN"), ("cloud", "Cloud"))
 ROUTE_TIPS = {
@@ -193,6 +198,31 @@ class DevicePanel(QWidget):
         readings_layout.addLayout(self.readings_grid)
         layout.addWidget(self.readings)
 
+        self.recent, recent_layout = padded_card((18, 12, 18, 14), 4)
+        recent_layout.addWidget(label("Recent events", "section"))
+        self.recent_empty = label("No events from this device since SiteKit opened.", "hint")
+        recent_layout.addWidget(self.recent_empty)
+        self.recent_grid = QGridLayout()
+        self.recent_grid.setHorizontalSpacing(12)
+        self.recent_grid.setVerticalSpacing(2)
+        self.recent_grid.setColumnStretch(2, 1)
+        # fixed label slots, filled in place: a live refresh never rebuilds widgets
+        self.recent_rows: list[tuple[QLabel, QLabel, QLabel]] = []
+        for slot in range(RECENT_EVENTS):
+            cells = (label("", "hint"), label(""), label(""))
+            cells[2].setWordWrap(True)
+            for column, cell in enumerate(cells):
+                self.recent_grid.addWidget(cell, slot, column)
+            self.recent_rows.append(cells)
+        recent_layout.addLayout(self.recent_grid)
+        layout.addWidget(self.recent)
+        self._recent_source: RecentEvents | None = None
+        # one refresh per burst: events for the shown device only schedule it
+        self._recent_timer = QTimer(self)
+        self._recent_timer.setSingleShot(True)
+        self._recent_timer.setInterval(RECENT_REFRESH_MS)
+        self._recent_timer.timeout.connect(self._render_recent)
+
         self.last_report = label("", "hint")
         layout.addWidget(self.last_report)
         self.stretch = QWidget()
@@ -222,6 +252,17 @@ class DevicePanel(QWidget):
 
     def route_of(self, deviceid: str) -> str:
         return self._via.get(deviceid, "auto")
+
+    def set_event_source(self, recent: "RecentEvents | None") -> None:
+        """The feed's in-memory window (`ws.feed.recent`), read for "Recent events"."""
+        self._recent_source = recent
+        self._render_recent()
+
+    def event_arrived(self, event: Event) -> None:
+        """Any live event; cheap for events of other devices (they are the flood)."""
+        if self.device is not None and event.device == self.device.deviceid:
+            if not self._recent_timer.isActive():
+                self._recent_timer.start()
 
     def show_device(self, device: Device | None) -> None:
         self.device = device
@@ -314,7 +355,7 @@ class DevicePanel(QWidget):
         device = self.device
         has_device = device is not None
         self.empty.setVisible(not has_device)
-        for widget in (self.header, self.last_report, self.stretch):
+        for widget in (self.header, self.last_report, self.stretch, self.recent):
             widget.setVisible(has_device)
         if device is None:
             self.banner.clear()
@@ -347,6 +388,7 @@ class DevicePanel(QWidget):
         self._render_channels(device, reachable, tip)
         self._render_readings(device)
         self._render_last_report()
+        self._render_recent()
 
     def _render_route(self, device: Device) -> tuple[bool, str, str]:
         """The where/route lines; returns (can it be switched now, why not, in short)."""
@@ -428,3 +470,31 @@ class DevicePanel(QWidget):
             self.last_report.setText("No report from this device since SiteKit opened.")
         else:
             self.last_report.setText(f"Last report {when.astimezone():%H:%M:%S}")
+
+    def _render_recent(self) -> None:
+        device = self.device
+        events: list[Event] = []
+        if device is not None and self._recent_source is not None:
+            events = [e for e in self._recent_source(RECENT_SCAN)
+                      if e.device == device.deviceid][-RECENT_EVENTS:]
+        events.reverse()  # newest first: the one that just happened is on top
+        self.recent_empty.setVisible(not events)
+        for slot, (when, kind, summary) in enumerate(self.recent_rows):
+            event = events[slot] if slot < len(events) else None
+            for cell in (when, kind, summary):
+                cell.setVisible(event is not None)
+            if event is None:
+                continue
+            when.setText(f"{event.time.astimezone():%H:%M:%S}")
+            when.setToolTip(f"{event.time.astimezone():%Y-%m-%d %H:%M:%S %Z}")
+            kind.setText(kind_name(event.kind))
+            colour = {"offline": style.ERROR, "error": style.ERROR, "online": style.OK}.get(
+                event.kind)  # the same colours as the Events pane
+            kind.setStyleSheet(f"color: {colour};" if colour else "")
+            summary.setText(event_summary(event, device))
+
+    @property
+    def recent_texts(self) -> list[str]:
+        """The rows of "Recent events" as shown, newest first (for tests and copy)."""
+        return [" ".join(c.text() for c in cells) for cells in self.recent_rows
+                if not cells[0].isHidden()]
