@@ -224,3 +224,30 @@ def test_device_panel_lists_the_selected_devices_recent_events_live(qtbot):
     panel.show_device(parse_device({"deviceid": "1000aa0003", "name": "Porch", "uiid": 1,
                                     "online": True, "params": {}}))
     assert panel.recent_texts == [] and not panel.recent_empty.isHidden()
+
+
+async def test_load_older_reads_the_real_store_beyond_the_window(qtbot, tmp_path):
+    from app.core.store import EventStore
+
+    store = EventStore(tmp_path / "events.sqlite3")
+    feed = Feed(store, window=50, flush_delay=60)
+    try:
+        for n in range(120):  # the feed's window keeps only the last 50
+            feed.publish(_event(n, power=str(n)))
+        await feed.flush()
+        page = _page(qtbot)
+        page.show()
+        page.attach(SimpleNamespace(feed=feed, inventory=SimpleNamespace(get=lambda _: None)),
+                    _Signals())
+        assert page.older_button.isVisible() and page.model.rowCount() == 50
+        page.older_button.click()
+        await until(lambda: page.model.rowCount() == 120, what="stored events above")
+        assert [r.time for r in page.model.rows] == [T0 + timedelta(seconds=n)
+                                                     for n in range(120)]
+        await until(lambda: page.older_button.isEnabled())
+        page.older_button.click()
+        await until(lambda: "No older events" in page.status.text())
+        assert page.model.rowCount() == 120
+    finally:
+        await feed.close()
+        await store.close()
