@@ -251,3 +251,19 @@ async def test_load_older_reads_the_real_store_beyond_the_window(qtbot, tmp_path
     finally:
         await feed.close()
         await store.close()
+
+
+def test_a_long_pause_keeps_one_window_queued_and_counts_the_rest(qtbot):
+    page = _page(qtbot)
+    page.model.capacity = 10
+    page.set_paused(True)
+    assert page.pause_button.isChecked()
+    for n in range(25):
+        page.add_event(_event(n))
+    page.model.flush()
+    assert len(page.model._incoming) == 10  # memory stays bounded by the window
+    assert page.pause_button.text() == "Resume (25 new)"
+    page.set_paused(False)
+    assert [row.time for row in page.model.rows] == [T0 + timedelta(seconds=n)
+                                                     for n in range(15, 25)]
+    assert page.model.pending == 0 and page.pause_button.text() == "Pause"

@@ -59,6 +59,7 @@ class FeedModel(FlatTableModel):
         self._rows: deque[FeedRow] = deque()
         self._incoming: list[Event] = []
         self._paused = False
+        self._dropped = 0  # queued while paused beyond capacity: counted, not kept
         self.vendors: set[str] = set()
         self.kinds: set[str] = set()
         self._timer = QTimer(self)
@@ -86,13 +87,15 @@ class FeedModel(FlatTableModel):
 
     @property
     def pending(self) -> int:
-        return len(self._incoming)
+        """Events that arrived while paused, including any beyond one window."""
+        return len(self._incoming) + self._dropped
 
     def set_paused(self, paused: bool) -> None:
         """While paused, events keep queueing (nothing is lost) but rows stay put, so a
         user can read a burst; resuming inserts everything queued in one batch."""
         self._paused = paused
         if not paused:
+            self._dropped = 0
             self.flush()
             self.pending_changed.emit(0)
 
@@ -102,7 +105,14 @@ class FeedModel(FlatTableModel):
             return
         if self._paused:
             self._timer.stop()  # the next add() starts it again
-            self.pending_changed.emit(len(self._incoming))
+            # a long pause in a flood must not grow memory without end: beyond one window
+            # the oldest queued could never be shown on resume anyway (they stay in the
+            # store, reachable with Load older), so drop them here but keep counting them
+            extra = len(self._incoming) - self.capacity
+            if extra > 0:
+                del self._incoming[:extra]
+                self._dropped += extra
+            self.pending_changed.emit(self.pending)
             return
         incoming, self._incoming = self._incoming[-self.capacity:], []
         new = [self._row(event) for event in incoming]
@@ -141,6 +151,7 @@ class FeedModel(FlatTableModel):
 
     def clear(self) -> None:
         self._incoming.clear()
+        self._dropped = 0
         if self._paused:
             self.pending_changed.emit(0)
         self.beginResetModel()
