@@ -185,9 +185,13 @@ def test_load_older_is_hidden_when_history_cannot_page_back(qtbot):
 
     page = _page(qtbot)
     page.show()
+    page.model.add_many(_mixed())
+    page.vendor_filter.setCurrentIndex(page.vendor_filter.findText("Nuheat"))
     page.attach(SimpleNamespace(feed=OldFeed(None), inventory=SimpleNamespace(get=lambda _: None)),
                 _Signals())
     assert not page.older_button.isVisible()
+    # another workspace: the last site's vendors are no longer offered nor applied
+    assert page.vendor_filter.count() == 1 and page.vendor_filter.currentText() == "All vendors"
 
 
 def test_device_panel_lists_the_selected_devices_recent_events_live(qtbot):

@@ -112,6 +112,7 @@ class EventsPage(Page):
     def attach(self, ws: "Workspace", signals: "WorkspaceSignals") -> None:
         self._ws = ws
         self.model.clear()
+        self._forget_choices()  # another site: its own vendors and kinds
         self.model.set_resolver(ws.inventory.get)
         self.model.add_many(ws.feed.recent(500))
         signals.event.connect(self.add_event)
@@ -188,6 +189,14 @@ class EventsPage(Page):
         self.proxy.set_vendor(self.vendor_filter.currentData() or "")
         self.proxy.set_kind(self.kind_filter.currentData() or "")
         self._update_count()
+
+    def _forget_choices(self) -> None:
+        self.model.vendors.clear()
+        self.model.kinds.clear()
+        for combo in (self.vendor_filter, self.kind_filter):
+            combo.setCurrentIndex(0)
+            while combo.count() > 1:
+                combo.removeItem(combo.count() - 1)
 
     def _refresh_choices(self) -> None:
         for combo, names in ((self.vendor_filter, self.model.vendors),
