@@ -38,11 +38,11 @@ class EventsPage(Page):
 
         toolbar = QHBoxLayout()
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter: device name or text…")
+        self.filter.setPlaceholderText("Device name or text…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.setMinimumWidth(240)
+        self.filter.setMinimumWidth(200)
         self.filter.textChanged.connect(self._filter_changed)
-        toolbar.addWidget(self.filter)
+        toolbar.addWidget(self.filter, 1)
         self.vendor_filter = QComboBox()
         self.vendor_filter.setToolTip("Show one vendor's events")
         self.kind_filter = QComboBox()
@@ -54,18 +54,18 @@ class EventsPage(Page):
             combo.currentIndexChanged.connect(self._choice_changed)
             toolbar.addWidget(combo)
         self.model.names_seen.connect(self._refresh_choices)
-        self.count = label("", "hint")
-        toolbar.addWidget(self.count, 1)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Hold the list still; new events wait and none are lost")
         self.pause_button.toggled.connect(self.set_paused)
+        # room for "Resume (9999 new)" from the start: the toolbar must not jump as it counts
+        self.pause_button.setMinimumWidth(
+            self.pause_button.fontMetrics().horizontalAdvance("Resume (9999 new)") + 28)
         self.model.pending_changed.connect(self._show_pending)
         self.older_button = QPushButton("Load older")
         self.older_button.setToolTip("Add earlier events from SiteKit's history above these")
         self.older_button.clicked.connect(self.load_older)
         self.older_button.setVisible(False)  # shown once a workspace offers history
-        toolbar.addWidget(self.older_button)
         toolbar.addWidget(self.pause_button)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the selected events (or all shown) as text")
@@ -79,6 +79,13 @@ class EventsPage(Page):
         for button in (self.copy_button, self.save_button, self.clear_button):
             toolbar.addWidget(button)
         self.body.addLayout(toolbar)
+        # a line of its own: in the toolbar the count and Load older made the page wider
+        # than the window beside the navigation
+        above_list = QHBoxLayout()
+        self.count = label("", "hint")
+        above_list.addWidget(self.count, 1)
+        above_list.addWidget(self.older_button)
+        self.body.addLayout(above_list)
 
         self.view = QTreeView()
         self.view.setModel(self.proxy)
