@@ -23,13 +23,21 @@ Subscriber = Callable[[Event], None]
 
 class Feed:
     def __init__(self, store: EventStore | None, *, window: int = 2000,
-                 flush_delay: float = 0.25) -> None:
+                 flush_delay: float = 0.25, batch_size: int = 5000,
+                 max_pending: int = 200_000) -> None:
         self._store = store
         self._recent: deque[Event] = deque(maxlen=window)
         self._subscribers: list[Subscriber] = []
-        self._pending: list[Event] = []
+        # Not yet stored. One write is in flight at a time; a flood beyond what SQLite
+        # takes is bounded by `max_pending`: the oldest unsaved events are dropped (they
+        # were shown) and counted in `dropped`, so memory stays flat.
+        self._pending: deque[Event] = deque(maxlen=max_pending)
+        self._batch_size = batch_size
         self._flush_delay = flush_delay
         self._flush_task: asyncio.Task | None = None
+        self._writing = False
+        self.stored = 0
+        self.dropped = 0
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         self._subscribers.append(callback)
@@ -38,7 +46,12 @@ class Feed:
     def publish(self, event: Event) -> None:
         self._show(event)
         if self._store is not None:
-            self._pending.append(event)
+            pending = self._pending
+            if len(pending) == pending.maxlen:
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 100_000 == 0:
+                    log.warning("the store is behind: %d unsaved events dropped", self.dropped)
+            pending.append(event)
             if self._flush_task is None or self._flush_task.done():
                 self._flush_task = asyncio.get_running_loop().create_task(self._flush_soon())
 
@@ -84,16 +97,28 @@ class Feed:
         return found
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self._flush_delay)
+        # wait a little so a trickle becomes one transaction, but not when a full batch is
+        # already waiting: a flood is written back to back
+        if len(self._pending) < self._batch_size:
+            await asyncio.sleep(self._flush_delay)
         await self.flush()
 
     async def flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if batch and self._store is not None:
+        """Write everything pending, one bounded executemany per batch."""
+        while self._pending and self._store is not None:
+            if self._writing:  # another flush is writing; wait for it to drain the queue
+                await asyncio.sleep(0.01)
+                continue
+            pending, size = self._pending, min(self._batch_size, len(self._pending))
+            batch = [pending.popleft() for _ in range(size)]
+            self._writing = True
             try:
                 await self._store.add_many(batch)
+                self.stored += len(batch)
             except Exception:
                 log.exception("could not persist %d events", len(batch))
+            finally:
+                self._writing = False
 
     async def close(self) -> None:
         if self._flush_task and not self._flush_task.done():

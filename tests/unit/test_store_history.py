@@ -89,3 +89,27 @@ async def test_history_survives_a_restart(tmp_path):
         assert events[0] == _events()[53]
     finally:
         await store.close()
+
+
+async def test_a_flood_is_written_in_bounded_batches_and_pending_is_bounded(tmp_path):
+    store = EventStore(tmp_path / "events.sqlite3")
+    batches: list[int] = []
+    add_many = store.add_many
+
+    async def counting_add_many(events):
+        batches.append(len(events))
+        await add_many(events)
+
+    store.add_many = counting_add_many
+    feed = Feed(store, batch_size=4, max_pending=10, flush_delay=60)
+    try:
+        for event in _events()[:25]:  # the store got no turn: it is behind
+            feed.publish(event)
+        assert feed.dropped == 15  # the oldest unsaved go; all 25 were shown
+        assert len(feed.recent(100)) == 25
+        await feed.flush()
+        assert batches == [4, 4, 2] and feed.stored == 10
+        assert _ns(await store.recent(100)) == list(range(15, 25))
+    finally:
+        await feed.close()
+        await store.close()
