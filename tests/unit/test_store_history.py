@@ -94,13 +94,13 @@ async def test_history_survives_a_restart(tmp_path):
 async def test_a_flood_is_written_in_bounded_batches_and_pending_is_bounded(tmp_path):
     store = EventStore(tmp_path / "events.sqlite3")
     batches: list[int] = []
-    add_many = store.add_many
+    add_rows = store.add_rows
 
-    async def counting_add_many(events):
-        batches.append(len(events))
-        await add_many(events)
+    async def counting_add_rows(rows):
+        batches.append(len(rows))
+        await add_rows(rows)
 
-    store.add_many = counting_add_many
+    store.add_rows = counting_add_rows
     feed = Feed(store, batch_size=4, max_pending=10, flush_delay=60)
     try:
         for event in _events()[:25]:  # the store got no turn: it is behind
