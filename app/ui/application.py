@@ -142,6 +142,9 @@ def run_gui(demo: bool = False, site_file: Path | None = None) -> int:
     if os.environ.get(BENCH_ENV):
         window.close()
         return 0
+    from app.core.logs import install_log_buffer
+
+    install_log_buffer()  # the Diagnostics screen's log (masked), from here on
 
     import asyncio
     import signal

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.services.workspace import Workspace
     from app.ui.bridge import WorkspaceSignals
     from app.ui.devices.page import DevicesPage
+    from app.ui.diagnostics.page import DiagnosticsPage
     from app.ui.doors.page import DoorsPage
     from app.ui.feed.page import EventsPage
     from app.ui.messaging.page import MessagingPage
@@ -35,8 +36,9 @@ if TYPE_CHECKING:
 OpenWorkspace = Callable[..., Awaitable["Workspace"]]
 
 NAV_ITEMS = ("Devices", "Pair", "Thermostats", "Doors", "Residents", "Messages", "Events",
-             "Settings")
-DEVICES, PAIR, THERMOSTATS, DOORS, RESIDENTS, MESSAGES, EVENTS, SETTINGS = range(len(NAV_ITEMS))
+             "Diagnostics", "Settings")
+(DEVICES, PAIR, THERMOSTATS, DOORS, RESIDENTS, MESSAGES, EVENTS, DIAGNOSTICS,
+ SETTINGS) = range(len(NAV_ITEMS))
 
 LIVE_TEXT = {
     "online": "Live updates on",
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import Qt  # not at import time: see widgets.py
 
         from app.ui.devices.page import DevicesPage
+        from app.ui.diagnostics.page import DiagnosticsPage
         from app.ui.doors.page import DoorsPage
         from app.ui.feed.page import EventsPage
         from app.ui.messaging.page import MessagingPage
@@ -193,8 +196,9 @@ class MainWindow(QMainWindow):
         self.doors: DoorsPage = DoorsPage(self.tasks)
         self.residents: ResidentsPage = ResidentsPage(self.tasks)
         self.messages: MessagingPage = MessagingPage(self.tasks)
+        self.diagnostics: DiagnosticsPage = DiagnosticsPage(self.tasks)
         for page in (self.devices, self.pair, self.thermostats, self.doors, self.residents,
-                     self.messages, self.events, self.settings):
+                     self.messages, self.events, self.diagnostics, self.settings):
             self.pages.addWidget(page)
         shell_layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -242,6 +246,7 @@ class MainWindow(QMainWindow):
         self.doors.attach(ws, self.signals)
         self.residents.attach(ws, self.signals)
         self.messages.attach(ws, self.signals)
+        self.diagnostics.attach(ws, self.signals)
         simulated = ws.profile.is_simulated
         self.site_label.setText(ws.profile.label)
         self.site_label.setStyleSheet(
@@ -274,6 +279,7 @@ class MainWindow(QMainWindow):
             self.doors.detach()
             self.residents.detach()
             self.messages.detach()
+            self.diagnostics.detach()
         return ws
 
     async def switch_site(self, *, demo: bool = False, site_file=None) -> None:

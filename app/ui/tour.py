@@ -28,7 +28,7 @@ SCREENS = ("welcome", "onboarding", "devices", "devices-pending", "devices-error
            "thermostat-energy-year", "events-nuheat", "nuheat-sign-in", "doors",
            "doors-confirm", "doors-opened", "doors-unknown", "residents",
            "residents-issue-qr", "residents-directory", "residents-announcement", "messages",
-           "messages-sent", "connect-nexhome")
+           "messages-sent", "connect-nexhome", "diagnostics")
 # screens that are dialogs, saved at their own size rather than the window's
 DIALOGS = frozenset({"residents-issue-qr", "doors-confirm", "doors-unknown"})
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
@@ -65,6 +65,9 @@ async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = Non
     from app.ui.main_window import MainWindow
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    from app.core.logs import install_log_buffer
+
+    install_log_buffer()  # the Diagnostics screen shows what this run logged
     options = {}
     if demo:
         # sensors and plugs report every second, so the Events screen has something to show
@@ -98,7 +101,7 @@ async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = Non
 
 
 async def _visit_screens(window: "MainWindow", ws, shot) -> None:
-    from app.ui.main_window import DOORS, EVENTS, PAIR, SETTINGS
+    from app.ui.main_window import DIAGNOSTICS, DOORS, EVENTS, PAIR, SETTINGS
 
     sim = ws.demo_site.ewelink if ws.demo_site is not None else None
 
@@ -169,6 +172,9 @@ async def _visit_screens(window: "MainWindow", ws, shot) -> None:
     await _messages_screens(window, ws, shot)
     window.show_vendor_connect("nexhome")
     await shot("connect-nexhome")
+    window.show_screen(DIAGNOSTICS)
+    await asyncio.sleep(0.3)  # the pane takes new log lines in batches
+    await shot("diagnostics")
     window.show_screen(DOORS)
 
 
