@@ -120,6 +120,7 @@ class DevicesPage(Page):
     def attach(self, ws: "Workspace", signals: "WorkspaceSignals") -> None:
         self._ws = ws
         self.panel.clear_state()
+        self.panel.set_event_source(ws.feed.recent)
         self.model.set_source(lambda: ws.inventory.devices, ws.lan.address)
         self.panel.set_switcher(
             lambda deviceid, on, outlet, via: ws.inventory.set_switch(deviceid, on, outlet,
@@ -130,6 +131,7 @@ class DevicesPage(Page):
 
     def detach(self) -> None:
         self._ws = None
+        self.panel.set_event_source(None)
         self.panel.set_switcher(None)
         self.panel.set_routing(None, None)
         self.model.set_source(lambda: [])
@@ -221,5 +223,6 @@ class DevicesPage(Page):
             self._update_list_state()
 
     def _event(self, event: Event) -> None:
+        self.panel.event_arrived(event)
         if event.device and event.kind in ("state", "online", "offline"):
             self.panel.device_reported(event.device, event.time)
