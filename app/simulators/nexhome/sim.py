@@ -35,11 +35,12 @@ from typing import Any
 
 from aiohttp import web
 
+from app.simulators.listening import listen, url_host
+
 from app.simulators.nexhome import demo
 from app.simulators.nexhome.api import RestApi
 from app.simulators.nexhome.mq import AppQueue, QueuedMessage
 
-_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 HISTORY = 10_000
 COMMAND_MEMORY = 10_000  # REQUEST-IDs of commands remembered per simulator
 
@@ -109,19 +110,10 @@ class NexhomeSim:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if self._runner is not None:
             raise RuntimeError("simulator already started")
-        self._host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+        self._host = host
         app = web.Application()
         RestApi(self).add_routes(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self._port = await listen(app, host, port)
         if self.live_drift_seconds:
             self._drift_task = asyncio.create_task(self._drift_forever(self.live_drift_seconds))
 
@@ -147,8 +139,7 @@ class NexhomeSim:
     def api(self) -> str:
         if self._runner is None:
             raise RuntimeError("simulator not started")
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        return f"http://{url_host(self._host)}:{self._port}"
 
     def describe(self) -> dict[str, str]:
         return {"api": self.api, "developer_id": self.developer_id, "app_id": self.app_id,

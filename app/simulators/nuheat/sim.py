@@ -42,6 +42,8 @@ from typing import Any, Iterable
 
 from aiohttp import web
 
+from app.simulators.listening import listen
+
 from app.simulators.nuheat import demo
 from app.simulators.nuheat.api import OpenApi
 from app.simulators.nuheat.hub import NotificationHub
@@ -155,16 +157,7 @@ class NuheatSim:
 
     @staticmethod
     async def _listen(app: web.Application, host: str, port: int) -> _Listener:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return _Listener(runner, bound)
+        return _Listener(*await listen(app, host, port))
 
     async def stop(self) -> None:
         task, self._drift_task = self._drift_task, None

@@ -30,10 +30,11 @@ from typing import Any
 
 from aiohttp import web
 
+from app.simulators.listening import listen, url_host
+
 from app.simulators.nxcloud import demo
 from app.simulators.nxcloud.api import NxcloudApi, utc_date
 
-_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 HISTORY = 10_000  # requests, messages and checks kept (a demo site runs for hours)
 
 
@@ -105,21 +106,11 @@ class NxcloudSim:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if self._runner is not None:
             raise RuntimeError("simulator already started")
-        self._host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+        self._host = host
         app = web.Application()
         NxcloudApi(self).add_routes(app)
         app.on_response_prepare.append(self._date_header)
-        # The access log is off: bodies and headers carry keys and residents' numbers.
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self._port = await listen(app, host, port)
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
@@ -137,8 +128,7 @@ class NxcloudSim:
     def api(self) -> str:
         if self._runner is None:
             raise RuntimeError("simulator not started")
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        return f"http://{url_host(self._host)}:{self._port}"
 
     def describe(self) -> dict[str, Any]:
         """What a client needs (demo-only secrets): the `sitekit sim` "nxcloud" entry."""
