@@ -1,4 +1,5 @@
-"""The one place aiohttp sessions are made: timeouts, CA bundle, User-Agent, clock skew."""
+"""The one place aiohttp sessions are made (timeouts, CA bundle, User-Agent, clock skew) and
+replies are read (size limits)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import aiohttp
 
 from app import __version__
 from app.core.clock import ClockSkew
+from app.core.errors import ProtocolError
 from app.core.settings import HttpSettings
 
 USER_AGENT = f"SiteKit/{__version__} (+installer tool)"
@@ -42,3 +44,58 @@ def make_session(settings: HttpSettings | None = None,
         headers={"User-Agent": USER_AGENT},
         trace_configs=trace_configs,
     )
+
+
+# Everything read from the network has a ceiling: a broken or hostile server (or a captive
+# portal answering for it) must not make SiteKit buffer without bound.
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+MAX_WS_MESSAGE_BYTES = 1 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+class ReplyTooLarge(ProtocolError):
+    """A reply bigger than SiteKit accepts from that server."""
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+async def read_body(response: aiohttp.ClientResponse, *, limit: int = MAX_REPLY_BYTES,
+                    what: str = "The server") -> bytes:
+    """The body, at most `limit` bytes; a clear error when it is larger or cut off."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        response.close()
+        raise ReplyTooLarge(f"{what} sent a reply of {_size(declared)}; SiteKit reads at most "
+                            f"{_size(limit)}.",
+                            hint="This is not what the service sends; check the address and any "
+                                 "proxy or captive portal on this network.")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise ReplyTooLarge(f"{what} sent more than {_size(limit)}; SiteKit stopped "
+                                    "reading.",
+                                    hint="This is not what the service sends; check the address "
+                                         "and any proxy or captive portal on this network.")
+            chunks.append(chunk)
+    except aiohttp.ClientPayloadError as error:
+        raise ProtocolError(f"{what}'s reply was cut off after {size} bytes.",
+                            hint="The connection dropped mid-reply; try again.") from error
+    return b"".join(chunks)
+
+
+async def read_text(response: aiohttp.ClientResponse, *, limit: int = MAX_REPLY_BYTES,
+                    what: str = "The server") -> str:
+    """`response.text()` with a size limit (see read_body); undecodable bytes replaced."""
+    body = await read_body(response, limit=limit, what=what)
+    try:
+        return body.decode(response.charset or "utf-8", errors="replace")
+    except LookupError:  # a charset name Python does not know
+        return body.decode("utf-8", errors="replace")
