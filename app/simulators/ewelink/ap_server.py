@@ -9,6 +9,9 @@ chokes on): ssid 1..32 UTF-8 bytes, password empty (open network) or 8..63 chara
 (WPA2 passphrase), serverName a non-empty string, port an integer 1..65535 (not "443").
 Refusals are HTTP 400 `{"error":400,"reason":"..."}`. A good body answers `{"error":0}`
 and the device takes it from there (sonoff.py): the hotspot goes away.
+
+`faults` (the device's `FaultScript`) serves scripted HTTP faults in front of both routes: a
+drop before or after acting on `POST /ap`, a cut-off, unreadable or oversized `GET /device`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+
+from app.simulators.faults import FaultScript, fault_middleware
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +72,13 @@ def parse_ap_body(raw: bytes) -> ApDetails:
     return ApDetails(ssid=ssid, password=password, server_name=server_name.strip(), port=port)
 
 
+def error_reply(status: int) -> web.Response:
+    """A scripted failure in the shape of the device's own refusals."""
+    return web.json_response({"error": status, "reason": "simulated failure"}, status=status)
+
+
 def make_ap_app(identity: dict[str, Any], on_details: Callable[[ApDetails, web.Request], Awaitable[
-        web.StreamResponse | None]]) -> web.Application:
+        web.StreamResponse | None]], faults: FaultScript | None = None) -> web.Application:
     """The AP-mode app; `on_details` runs for an accepted `POST /ap` and may answer instead
     (None: answer `{"error":0}`)."""
 
@@ -85,7 +95,8 @@ def make_ap_app(identity: dict[str, Any], on_details: Callable[[ApDetails, web.R
         answer = await on_details(details, request)
         return answer if answer is not None else web.json_response({"error": 0})
 
-    app = web.Application()
+    middlewares = [fault_middleware(faults, error_reply)] if faults is not None else []
+    app = web.Application(middlewares=middlewares)
     app.router.add_get("/device", device)
     app.router.add_post("/ap", ap)
     return app

@@ -13,6 +13,8 @@ not JSON, 401 a plain (unencrypted) request or one that does not decrypt with th
 the device's change counter (1 after boot, +1 per change), the same as the mDNS TXT `seq`.
 
 The real web server handles one request at a time: so does this one (a lock).
+The device's `faults.script` (a `FaultScript`) serves scripted HTTP faults in front of it:
+5xx, a drop before or after the switch is applied, cut-off, unreadable or oversized replies.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from aiohttp import web
 
 from app.simulators.ewelink import devices as device_rules
 from app.simulators.ewelink.lan_cipher import CipherError, decrypt, encrypt
+from app.simulators.faults import fault_middleware
 
 if TYPE_CHECKING:
     from app.simulators.ewelink.sonoff import SimulatedSonoff
@@ -60,7 +63,12 @@ def make_lan_app(device: SimulatedSonoff) -> web.Application:
                 return _reply(device, sequence, refusal.code, refusal.reason)
             return _reply(device, sequence, 0, None, extra)
 
-    app = web.Application()
+    def error_reply(status: int) -> web.Response:
+        body = {"seq": device.seq, "sequence": None, "error": status,
+                "reason": "simulated failure"}
+        return web.json_response(body, status=status, headers={"Connection": "close"})
+
+    app = web.Application(middlewares=[fault_middleware(device.faults.script, error_reply)])
     app.router.add_post("/zeroconf/{command}", command)
     return app
 

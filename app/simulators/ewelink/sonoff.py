@@ -30,7 +30,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 import aiohttp
@@ -42,6 +42,7 @@ from app.simulators.ewelink.advertiser import Advertiser, build_txt
 from app.simulators.ewelink.ap_server import ApDetails, make_ap_app
 from app.simulators.ewelink.cloud import listen_socket
 from app.simulators.ewelink.lan_server import make_lan_app
+from app.simulators.faults import FaultScript
 
 if TYPE_CHECKING:
     from app.simulators.ewelink.cloud import EwelinkCloudSim
@@ -75,6 +76,9 @@ class DeviceDelays:
 class DeviceFaults:
     drop_ap_reply: bool = False  # accept POST /ap and apply it, but cut the connection unanswered
     never_registers: bool = False  # joins Wi-Fi but never reaches the cloud
+    # Scripted HTTP faults on both of its web servers (hotspot and LAN); it outlives the
+    # hotspot closing and reopening, so a script set in pairing mode still applies after.
+    script: FaultScript = field(default_factory=FaultScript)
 
 
 class SimulatedSonoff:
@@ -201,7 +205,7 @@ class SimulatedSonoff:
     async def _open_ap(self, port: int) -> None:
         identity = {"deviceid": self.deviceid, "apikey": self.devicekey, "chipid": self.chipid,
                     "accept": "post"}
-        runner = web.AppRunner(make_ap_app(identity, self._on_ap_details), access_log=None,
+        runner = web.AppRunner(make_ap_app(identity, self._on_ap_details, self.faults.script), access_log=None,
                                shutdown_timeout=0.5)
         await runner.setup()
         try:

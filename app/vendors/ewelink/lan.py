@@ -8,7 +8,10 @@ Facts (AlexxIT/SonoffLAN `core/ewelink/local.py`, itead's DIY tool, SiteKit prot
   AES-128-CBC with MD5(devicekey) (lan_crypto.py).
 - The device's web server handles one request at a time and resets concurrent
   connections, so: `Connection: close`, one request at a time per device with at least
-  200 ms between them, and one retry when the connection is reset.
+  200 ms between them, and one retry when the connection is reset (RST: refused unread).
+- A command whose answer is lost (the connection closed without a reply, a timeout, a
+  server error or an unreadable reply) is never sent again on its own: the device may have
+  acted. `LanOutcomeUnknown` says so and how to check. `info` (a read) is asked once more.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 import aiohttp
 
-from app.core.errors import CommandTimeout, NetworkError, ProtocolError, VendorError
+from app.core.errors import (CommandTimeout, NetworkError, ProtocolError, SiteKitError,
+                             VendorError)
+from app.core.http import ReplyTooLarge, read_text
 from app.core.logs import redact_text
 from app.vendors.ewelink.lan_crypto import decrypt, encrypt
 
@@ -39,6 +44,11 @@ REQUEST_TIMEOUT = 5.0
 RESOLVE_TIMEOUT_MS = 3000
 # The DIY API wants some value here; encrypted requests ignore it.
 SELF_APIKEY = "123"
+# A device's replies are well under 2 KB (`info` carries every param); far more is not a
+# Sonoff's web server and must not be buffered whole.
+LAN_REPLY_LIMIT = 64 * 1024
+# Commands that only read: safe to ask again when the answer is lost.
+READ_COMMANDS = frozenset({"info"})
 
 
 # -- TXT records ------------------------------------------------------------------------------
@@ -80,13 +90,17 @@ def parse_txt(properties: Mapping[bytes | str, bytes | str | None]) -> LanAnnoun
 
     Raises ProtocolError when the record does not name a device.
     """
+    if not isinstance(properties, Mapping):
+        raise ProtocolError("An eWeLink mDNS record has no readable TXT data.",
+                            hint="It is not a Sonoff in LAN mode, or its firmware is unusual.")
     txt = {_text(key): _text(value) for key, value in properties.items()}
     deviceid = txt.get("id", "").strip()
     if not deviceid:
         raise ProtocolError("An eWeLink mDNS record names no device id.",
                             hint="It is not a Sonoff in LAN mode, or its firmware is unusual.")
-    chunks = sorted(((int(key[4:]), value) for key, value in txt.items()
-                     if key.startswith("data") and key[4:].isdigit()), key=lambda kv: kv[0])
+    chunks = sorted(((_small_number(key[4:]), value) for key, value in txt.items()
+                     if key.startswith("data") and _small_number(key[4:]) is not None),
+                    key=lambda kv: kv[0])
     data = "".join(value for _, value in chunks)
     iv = txt.get("iv") or None
     flag = txt.get("encrypt", "").strip().lower()
@@ -98,17 +112,32 @@ def parse_txt(properties: Mapping[bytes | str, bytes | str | None]) -> LanAnnoun
         except ValueError:
             loaded = None
         params = loaded if isinstance(loaded, dict) else None
-    seq_text = txt.get("seq", "").strip()
-    seq = int(seq_text) if seq_text.lstrip("-").isdigit() else None
+    seq = _small_number(txt.get("seq", "").strip())
     return LanAnnouncement(deviceid=deviceid, type=txt.get("type", ""), seq=seq,
                            encrypted=encrypted, iv=iv, data=data, params=params, txt=txt)
 
 
+def _small_number(text: str) -> int | None:
+    """A TXT number ("3", "data12"): ASCII digits only (str.isdigit also takes "²" and "١",
+    which int() refuses or reads differently), and short: no 4,000-digit int() to parse."""
+    if not text or len(text) > 18 or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 def decrypt_json(devicekey: str, iv: str, data: str, *, what: str) -> dict[str, Any]:
-    plain = decrypt(devicekey, iv, data)
+    """Decrypt a params payload; ProtocolError (never another exception) when it is not one."""
+    if not all(isinstance(v, str) for v in (devicekey, iv, data)):
+        raise ProtocolError(f"Could not decrypt {what}: the encrypted fields are not text.",
+                            hint="The device's firmware may use another LAN protocol.")
+    try:
+        plain = decrypt(devicekey, iv, data)
+    except UnicodeEncodeError:  # a key that is not UTF-8 text (lone surrogates)
+        raise ProtocolError(f"Could not decrypt {what}: the device key is not valid text.",
+                            hint="Refresh the device list to get the current device key.") from None
     try:
         value = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
         raise ProtocolError(f"Could not decrypt {what}: is the device key right?",
@@ -336,8 +365,14 @@ class LanClient:
         return params
 
     async def send(self, command: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """POST /zeroconf/<command>; the reply, with `params` decrypted when it carried state."""
+        """POST /zeroconf/<command>; the reply, with `params` decrypted when it carried state.
+
+        Sent again only when it cannot have been acted on (the device reset the connection
+        unread), or when it only reads (`info`). Otherwise a lost answer raises
+        `LanOutcomeUnknown`: the device may have switched.
+        """
         pacer = _pacer(self.deviceid)
+        reads = command in READ_COMMANDS
         async with pacer.lock:
             loop = asyncio.get_running_loop()
             try:
@@ -347,72 +382,84 @@ class LanClient:
                         await asyncio.sleep(wait)
                     try:
                         return await self._post(command, params)
-                    except _RESET_ERRORS as exc:
-                        # The device resets connections it cannot take; once more is safe
-                        # (switching to a state is idempotent). Refused is not a reset.
-                        if attempt == 2 or isinstance(exc, aiohttp.ClientConnectorError):
+                    except aiohttp.ClientConnectorError as exc:
+                        raise self._network_error(exc) from None  # refused: never reached it
+                    except aiohttp.ServerDisconnectedError as exc:
+                        # Closed without an answer, after the request went out.
+                        if not reads:
+                            raise self._lost(command, "the connection closed before its "
+                                                      "answer") from exc
+                        if attempt == 2:
                             raise self._network_error(exc) from None
-                        log.info("LAN %s: connection reset (%s); retrying once",
-                                 self.deviceid, type(exc).__name__)
+                    except aiohttp.ClientOSError as exc:
+                        # The device resets connections it cannot take, unread: once more
+                        # is safe.
+                        if attempt == 2:
+                            raise self._network_error(exc) from None
+                    except _Retryable as exc:
+                        if attempt == 2 or not reads:
+                            raise exc.error from None
                     finally:
                         pacer.last = loop.time()
+                    log.info("LAN %s: %s to %s failed; asking once more", self.deviceid,
+                             command, self.base_url)
             except (aiohttp.ClientError, OSError) as exc:
                 raise self._network_error(exc) from None
         raise AssertionError("unreachable")
+
+    def _lost(self, command: str, what: str) -> "LanOutcomeUnknown":
+        return LanOutcomeUnknown(
+            f"Device {self.deviceid}'s answer to {command} was lost on the LAN ({what}): it "
+            f"may or may not have acted. SiteKit did not send it again.",
+            hint="Check the device's state (the device list shows its own report; `sitekit lan "
+                 "discover` reads its current record), then send the command again if needed.")
 
     async def _post(self, command: str, params: Mapping[str, Any]) -> dict[str, Any]:
         iv, data = encrypt(self._devicekey, json.dumps(dict(params), separators=(",", ":")))
         body = {"sequence": str(int(time.time() * 1000)), "deviceid": self.deviceid,
                 "selfApikey": SELF_APIKEY, "encrypt": True, "iv": iv, "data": data}
         url = f"{self.base_url}/zeroconf/{command}"
+        reads = command in READ_COMMANDS
         try:
             async with self.session.post(
                     url, data=json.dumps(body).encode("utf-8"),
                     headers={"Content-Type": "application/json", "Connection": "close"},
-                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                    # A connect timeout of its own (shorter than the total) tells "never
+                    # reached it" (safe to report as unreachable) from "no answer after
+                    # sending" (the outcome is unknown).
+                    timeout=aiohttp.ClientTimeout(total=self.timeout,
+                                                  sock_connect=self.timeout / 2)) as response:
                 status = response.status
-                text = await response.text()
+                text = await read_text(response, limit=LAN_REPLY_LIMIT,
+                                       what=f"Device {self.deviceid}")
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise self._network_error(exc) from None
         except asyncio.TimeoutError:
+            if not reads:
+                raise self._lost(command, f"no answer within {self.timeout:g} s") from None
             raise CommandTimeout(
                 f"Device {self.deviceid} did not answer on the LAN at {self.base_url} within "
                 f"{self.timeout:g} s.",
                 hint="It may be busy or its address changed; discover devices again, or use "
                      "the cloud.") from None
-        try:
-            reply = json.loads(text)
-        except ValueError:
-            reply = None
-        if not isinstance(reply, dict):
-            if status != 200:
-                raise lan_error(status, "", self.deviceid, self.base_url)
-            raise ProtocolError(f"Device {self.deviceid} answered /zeroconf/{command} with "
-                                f"something that is not JSON.",
-                                hint="Another program may be listening at that address.")
-        code = reply.get("error", 0 if status == 200 else status)
-        if isinstance(code, bool) or not isinstance(code, int):
-            code = int(code) if str(code).lstrip("-").isdigit() else status
-        if code != 0:
-            raise lan_error(code, str(reply.get("reason") or reply.get("msg") or ""),
-                            self.deviceid, self.base_url)
-        if status != 200:
-            raise lan_error(status, "", self.deviceid, self.base_url)
-        result = dict(reply)
-        state = reply.get("data")
-        if reply.get("iv") and isinstance(state, str) and state:
-            result["params"] = decrypt_json(self._devicekey, reply["iv"], state,
-                                            what=f"device {self.deviceid}'s reply")
-        elif isinstance(state, dict):  # DIY devices answer in plain JSON
-            result["params"] = state
-        elif isinstance(state, str) and state.startswith("{"):
-            try:
-                plain = json.loads(state)
-            except ValueError:
-                plain = None
-            if isinstance(plain, dict):
-                result["params"] = plain
-        result.pop("data", None)
-        result.pop("iv", None)
-        return result
+        except ReplyTooLarge as exc:
+            raise ProtocolError(f"{exc.message} That is not a Sonoff's answer to {command}"
+                                f"{'' if reads else ': whether it acted is unknown'}.",
+                                hint=f"Another program may be listening at {self.base_url}; "
+                                     f"discover devices on the LAN again.") from None
+        except ProtocolError as exc:  # cut off mid-reply
+            if reads:
+                raise _Retryable(exc) from None
+            raise ProtocolError(f"{exc.message} Whether device {self.deviceid} acted on "
+                                f"{command} is unknown; SiteKit did not send it again.",
+                                hint="Check the device's state, then send the command again "
+                                     "if needed.") from None
+        if status >= 500:
+            error = lan_error(status, "", self.deviceid, self.base_url, server=True,
+                              command=None if reads else command)
+            raise _Retryable(error) if reads else error
+        return parse_lan_reply(status, text, self._devicekey, deviceid=self.deviceid,
+                               base_url=self.base_url, command=command)
 
     def _network_error(self, exc: BaseException) -> NetworkError:
         reason = redact_text(str(exc)) or type(exc).__name__
@@ -422,8 +469,87 @@ class LanClient:
                  "VPN)? LAN control needs TCP port 8081 open to it.")
 
 
-def lan_error(code: int, vendor_message: str, deviceid: str, base_url: str) -> VendorError:
-    """An error the device's LAN server reported -> a readable VendorError."""
+class LanOutcomeUnknown(CommandTimeout):
+    """A LAN command went out and its answer was lost: the device may have acted.
+
+    Not a NetworkError on purpose: callers that fall back to the cloud on a NetworkError
+    must not send the command a second time.
+    """
+
+
+class _Retryable(Exception):
+    """A failed read worth asking once more; `error` is what to raise if not."""
+
+    def __init__(self, error: SiteKitError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def parse_lan_reply(status: int, text: str, devicekey: str, *, deviceid: str, base_url: str,
+                    command: str) -> dict[str, Any]:
+    """A `/zeroconf/<command>` reply -> the reply dict, with `params` when it carried state.
+
+    Raises a SiteKitError (VendorError for the device's error codes, ProtocolError for what
+    is not a Sonoff's reply), never another exception.
+    """
+    try:
+        reply = json.loads(text)
+    except (ValueError, RecursionError):
+        reply = None
+    if not isinstance(reply, dict):
+        if status != 200:
+            raise lan_error(status, "", deviceid, base_url)
+        unknown = "" if command in READ_COMMANDS else " Whether it acted is unknown."
+        raise ProtocolError(f"Device {deviceid} answered /zeroconf/{command} with "
+                            f"something that is not JSON.{unknown}",
+                            hint="Another program may be listening at that address; discover "
+                                 "devices on the LAN again.")
+    code = reply.get("error", 0 if status == 200 else status)
+    if isinstance(code, bool) or not isinstance(code, int):
+        text_code = str(code).strip() if isinstance(code, (str, float)) else ""
+        code = int(text_code) if (text_code.lstrip("-").isascii() and
+                                  text_code.lstrip("-").isdigit() and len(text_code) < 10) \
+            else status
+    if code != 0:
+        reason = reply.get("reason") or reply.get("msg") or ""
+        raise lan_error(code, reason if isinstance(reason, str) else str(reason)[:200],
+                        deviceid, base_url)
+    if status != 200:
+        raise lan_error(status, "", deviceid, base_url)
+    result = dict(reply)
+    state = reply.get("data")
+    iv = reply.get("iv")
+    if iv and isinstance(iv, str) and isinstance(state, str) and state:
+        result["params"] = decrypt_json(devicekey, iv, state,
+                                        what=f"device {deviceid}'s reply")
+    elif isinstance(state, dict):  # DIY devices answer in plain JSON
+        result["params"] = state
+    elif isinstance(state, str) and state.startswith("{"):
+        try:
+            plain = json.loads(state)
+        except (ValueError, RecursionError):
+            plain = None
+        if isinstance(plain, dict):
+            result["params"] = plain
+    result.pop("data", None)
+    result.pop("iv", None)
+    return result
+
+
+def lan_error(code: int, vendor_message: str, deviceid: str, base_url: str, *,
+              server: bool = False, command: str | None = None) -> VendorError:
+    """An error the device's LAN server reported -> a readable VendorError.
+
+    `server`: an HTTP 5xx (its web server failed); `command` set when that was a command,
+    whose outcome is then unknown (never repeated on our own).
+    """
+    if server:
+        unknown = (f" Whether it acted on {command} is unknown; SiteKit did not send it again."
+                   if command else "")
+        return VendorError(VENDOR, code, vendor_message,
+                           message=f"Device {deviceid}'s web server failed (HTTP {code}).{unknown}",
+                           hint="Check the device's state, then try again in a moment; if it "
+                                "keeps failing, power-cycle the device or use the cloud.")
     if code == 400:
         return VendorError(VENDOR, 400, vendor_message,
                            message=f"Device {deviceid} could not read the request (bad JSON).",

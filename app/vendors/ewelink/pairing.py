@@ -36,6 +36,7 @@ import aiohttp
 
 from app.core import network
 from app.core.errors import AuthError, NetworkError, ProtocolError, SiteKitError, VendorError
+from app.core.http import ReplyTooLarge, read_text
 from app.core.logs import redact_text
 from app.vendors.ewelink.models import Device
 from app.vendors.ewelink.pairing_steps import (DONE, SKIPPED, WARNING, FlowFailed, Progress,
@@ -66,6 +67,9 @@ HOTSPOT_HINT = ("The hotspot is called ITEAD-<device id> (password 12345678). If
 # (sysmsg), when the live channel runs, ends the wait sooner anyway.
 FIRST_POLL_SECONDS = 0.5
 WIFI_REMINDER = "The network must be 2.4 GHz: Sonoff devices cannot join 5 GHz networks."
+# A hotspot's replies are about 100 bytes; anything far bigger is not a Sonoff's web server
+# (a captive portal, a router's admin page) and must not be buffered whole.
+DEVICE_REPLY_LIMIT = 64 * 1024
 SSID_MAX_BYTES = 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 63
 # "Home-5G", "Office_5GHz", "net 5 GHz", "Wifi5G" (but not "Route25G" or "5Guest").
@@ -179,6 +183,10 @@ class PairingTimeouts:
     retry_delay: float = 1.0
     poll_interval: float = 2.0  # device list polls while waiting for the cloud
     ap_probe_interval: float = 5.0  # is the hotspot back (= it could not join)?
+    # After a lost answer to POST /ap: how long to watch whether the hotspot goes away (the
+    # device took the details) before saying it most likely did not. Devices drop the
+    # hotspot within a few seconds of accepting; probes are retry_delay apart.
+    confirm_send: float = 10.0
     # A device that cannot join reopens its hotspot; the laptop is usually elsewhere by
     # then, so this probe only helps when it still reaches the hotspot address.
 
@@ -227,7 +235,6 @@ class EwelinkPairing:
         self.identity: dict[str, Any] = {}
         self.skip_send = False
         self.earlier: PairingMemo | None = None  # an unfinished earlier device, added too
-        self._maybe_delivered = False  # a POST /ap may have reached the device unanswered
         self._devices: list[Device] | None = None
         self.device: Device | None = None
         self.lan_url: str | None = None
@@ -337,29 +344,17 @@ class EwelinkPairing:
         except _NoAnswer as exc:
             raise StepFailure(f"No answer from the device at {self._host} yet ({exc.reason}).",
                               hint=HOTSPOT_HINT, retry=True) from None
-        reply = _json(text)
-        if not isinstance(reply, dict):
-            raise StepFailure(f"Something answered at {self._host} (HTTP {status}), but it is not "
-                              f"a Sonoff in pairing mode.",
-                              hint="Is the laptop on the device's ITEAD-… hotspot? A home router "
-                                   "also answers at its gateway address.")
-        if "deviceid" not in reply and isinstance(reply.get("data"), str):
-            raise StepFailure(
-                f"The device at {self._host} sends its details encrypted (vendor-only "
-                f"firmware), so SiteKit cannot pair it.",
-                hint="Pair this model with the eWeLink app; it then shows up in SiteKit's "
-                     "device list like any other.")
-        deviceid, devicekey = reply.get("deviceid"), reply.get("apikey")
-        if not isinstance(deviceid, str) or not deviceid or not isinstance(devicekey, str) \
-                or not devicekey:
-            raise StepFailure(f"The device at {self._host} did not say its device id and key.",
-                              hint="It may run firmware SiteKit does not know; pair it with "
-                                   "the eWeLink app.")
-        chipid = reply.get("chipid")
-        return {"deviceid": deviceid, "apikey": devicekey,
-                "chipid": str(chipid) if chipid not in (None, "") else None}
+        except _Unreadable as exc:
+            # Cut off mid-reply: reading is safe to repeat. Too large: not a Sonoff at all.
+            raise StepFailure(exc.message, hint=exc.hint if exc.too_large else HOTSPOT_HINT,
+                              retry=not exc.too_large) from None
+        return parse_device_reply(status, text, self._host)
 
     def _device_silent(self, last: BaseException | None) -> StepFailure:
+        if isinstance(last, StepFailure) and not last.message.startswith("No answer"):
+            # It answered, just never usably (5xx, cut-off replies): say that, not "silent".
+            return StepFailure(f"{last.message} It still did after {self.timeouts.read:g} s.",
+                               hint=last.hint or HOTSPOT_HINT)
         return StepFailure(f"The device did not answer at {self._host}: is the laptop still on "
                            f"the ITEAD hotspot?", hint=HOTSPOT_HINT)
 
@@ -378,8 +373,6 @@ class EwelinkPairing:
         if self.skip_send:
             return StepOutcome(SKIPPED, "The device already took the Wi-Fi details in the "
                                         "previous run.")
-        if run.attempt == 1:
-            self._maybe_delivered = False
         body = {"version": AP_PROTOCOL_VERSION, "ssid": self.plan.ssid,
                 "password": self.plan.password, "serverName": self.plan.server_name,
                 "port": int(self.plan.server_port)}
@@ -392,12 +385,20 @@ class EwelinkPairing:
             if not exchange.done():
                 await asyncio.wait({exchange})
             if not exchange.cancelled() and exchange.exception() is None:
-                run.cancel_note = ("Cancelled after the device took the Wi-Fi details: run "
-                                   "pairing again to finish (it continues with the cloud).")
+                if isinstance(exchange.result(), _LostAnswer):
+                    run.cancel_note = ("Cancelled after sending the Wi-Fi details; the device's "
+                                       "answer was lost. Run pairing again: it checks whether "
+                                       "the device took them before sending anything.")
+                else:
+                    run.cancel_note = ("Cancelled after the device took the Wi-Fi details: run "
+                                       "pairing again to finish (it continues with the cloud).")
             raise
+        if isinstance(outcome, _LostAnswer):
+            return await self._confirm_sent(run, outcome.what)
         return outcome
 
-    async def _post_ap(self, body: dict[str, Any]) -> StepOutcome:
+    async def _post_ap(self, body: dict[str, Any]) -> "StepOutcome | _LostAnswer":
+        """One POST /ap. Repeated (by the step) only when it cannot have reached the device."""
         try:
             status, text = await self._device_request(
                 "POST", "/ap", data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
@@ -406,33 +407,77 @@ class EwelinkPairing:
                 content_type="application/x-www-form-urlencoded")
         except _NoAnswer as exc:
             if exc.maybe_delivered:
-                self._maybe_delivered = True
-                raise StepFailure(f"The connection broke while sending ({exc.reason}).",
-                                  retry=True) from None
-            if self._maybe_delivered:
-                # The device stopped answering right after it may have got the details: its
-                # hotspot went away, which is what it does once it accepts them.
-                self._wifi_sent()
-                return StepOutcome(DONE, "The connection broke while sending, and the device's "
-                                         "hotspot went away right after: it most likely took "
-                                         "the details. Checking with the cloud.")
+                return self._lost(f"the connection broke before its answer ({exc.reason})")
             raise StepFailure(f"No answer from the device at {self._host} ({exc.reason}).",
                               hint=HOTSPOT_HINT, retry=True) from None
+        except _Unreadable as exc:
+            return self._lost(f"its answer could not be read: {exc.message}")
         reply = _json(text)
         code = reply.get("error") if isinstance(reply, dict) else None
         if code == 0 and status == 200:
             self._wifi_sent()
             return StepOutcome(DONE, f"The device accepted the details for “{self.plan.ssid}” "
                                      f"and is leaving pairing mode.")
-        reason = str(reply.get("reason") or reply.get("msg") or "") if isinstance(reply, dict) \
-            else ""
-        if not isinstance(reply, dict):
-            raise StepFailure(f"The device at {self._host} answered the Wi-Fi details with HTTP "
-                              f"{status} and no readable reply.",
-                              hint="Try again; if it persists, restart pairing mode on the device.",
-                              retry=status >= 500)
+        if not isinstance(reply, dict) or status >= 500:
+            # A server error or an unreadable answer says nothing about whether the firmware
+            # applied the details before failing.
+            return self._lost(f"it answered HTTP {status}"
+                              f"{'' if isinstance(reply, dict) else ' with no readable reply'}")
+        reason = str(reply.get("reason") or reply.get("msg") or "")
         raise StepFailure(f"The device refused the Wi-Fi details: {reason or 'error ' + str(code)}.",
                           hint=_refusal_hint(reason))
+
+    def _lost(self, what: str) -> "_LostAnswer":
+        # Until shown otherwise the device may hold the details: a run that stops now must
+        # check before sending them again, never assume it did not get them.
+        self._wifi_sent()
+        return _LostAnswer(what)
+
+    async def _confirm_sent(self, run: StepRun, what: str) -> StepOutcome:
+        """The answer to POST /ap was lost: watch the hotspot (GET only), never post again.
+
+        A device that took the details drops its hotspot within seconds; one still in
+        pairing mode after `confirm_send` most likely never got them, and the user decides
+        whether to send them again (a new run does, after checking).
+        """
+        loop = asyncio.get_running_loop()
+        interval = max(0.01, self.timeouts.retry_delay)
+        window = min(self.timeouts.confirm_send, max(0.0, run.seconds_left() - 2 * interval))
+        deadline = loop.time() + window
+        run.say(f"The device's answer to the Wi-Fi details was lost ({what}). SiteKit does not "
+                f"send them again blindly: watching whether the device leaves pairing mode…")
+        silent = 0
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                status, text = await self._device_request("GET", "/device")
+            except (_NoAnswer, _Unreadable):
+                silent += 1
+                if silent >= 2:  # twice in a row: gone, not a glitch
+                    return StepOutcome(
+                        DONE, f"The device's answer was lost ({what}), but its hotspot went "
+                              f"away right after: it most likely took the details. Checking "
+                              f"with the cloud.")
+                continue
+            silent = 0
+            reply = _json(text)
+            if not isinstance(reply, dict) or reply.get("deviceid") != self.identity["deviceid"]:
+                return StepOutcome(
+                    DONE, f"The device's answer was lost ({what}), and it no longer answers "
+                          f"at {self._host} as a device in pairing mode: it most likely took "
+                          f"the details. Checking with the cloud.")
+            if loop.time() >= deadline:
+                break
+        if self.memo is not None:
+            self.memo.wifi_sent = False
+            self._remember(self.memo)
+        raise StepFailure(
+            f"The device's answer to the Wi-Fi details was lost ({what}), and it is still in "
+            f"pairing mode {window:g} s later: it most likely did not get them. SiteKit did not "
+            f"send them again on its own.",
+            hint="Run pairing again: the device is still in pairing mode, so it takes the details "
+                 "afresh (sending them twice does no harm). If this keeps happening, move the "
+                 "laptop closer to the device.")
 
     def _wifi_sent(self) -> None:
         memo = self.memo
@@ -441,10 +486,11 @@ class EwelinkPairing:
             self._remember(memo)
 
     def _send_timed_out(self, last: BaseException | None) -> StepFailure:
-        if getattr(self, "_maybe_delivered", False):
-            return StepFailure("The device never confirmed the Wi-Fi details.",
-                               hint="Run pairing again: the device takes the same details again "
-                                    "harmlessly.")
+        if self.memo is not None and self.memo.wifi_sent:
+            return StepFailure("The device never confirmed the Wi-Fi details, and SiteKit could "
+                               "not tell whether it took them.",
+                               hint="Run pairing again: it checks whether the device is still in "
+                                    "pairing mode before sending anything, then continues.")
         return self._device_silent(last)
 
     async def _rejoin(self, run: StepRun) -> StepOutcome:
@@ -579,7 +625,7 @@ class EwelinkPairing:
             await asyncio.sleep(self.timeouts.ap_probe_interval)
             try:
                 status, text = await self._device_request("GET", "/device")
-            except _NoAnswer:
+            except (_NoAnswer, _Unreadable):
                 continue
             reply = _json(text)
             if isinstance(reply, dict) and reply.get("deviceid") == deviceid:
@@ -647,7 +693,11 @@ class EwelinkPairing:
         try:
             async with self.session.request(method, (self.url or "") + path, data=data,
                                             headers=headers, timeout=timeout) as response:
-                return response.status, await response.text(errors="replace")
+                return response.status, await read_text(
+                    response, limit=DEVICE_REPLY_LIMIT, what=f"The device at {self._host}")
+        except ProtocolError as exc:  # from read_text: cut off, or far too large
+            raise _Unreadable(exc.message, hint=exc.hint,
+                              too_large=isinstance(exc, ReplyTooLarge)) from None
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _NoAnswer(_reason(exc), maybe_delivered=False) from None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -679,6 +729,59 @@ def locate_device(view: network.NetworkView,
                       f"{network.HOTSPOT_GATEWAY}.",
                       hint="Join the Wi-Fi network named ITEAD-… the device opens in pairing "
                            "mode (password 12345678), or give the device's address.")
+
+
+class _Unreadable(ProtocolError):
+    """The device answered, but the reply was cut off or far too large."""
+
+    def __init__(self, message: str, *, hint: str = "", too_large: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.too_large = too_large
+
+
+@dataclass(frozen=True)
+class _LostAnswer:
+    """POST /ap went out and no usable answer came back: the outcome is unknown."""
+    what: str
+
+
+def parse_device_reply(status: int, text: str, host: str) -> dict[str, Any]:
+    """`GET /device`'s reply -> {deviceid, apikey (the device's own key), chipid}.
+
+    Raises StepFailure (a SiteKitError) naming what is wrong; `retry` set where asking again
+    may help (the device's web server failing, HTTP 5xx).
+    """
+    if status >= 500:
+        raise StepFailure(f"The device at {host} answered with a server error (HTTP {status}).",
+                          hint=HOTSPOT_HINT, retry=True)
+    reply = _json(text)
+    if not isinstance(reply, dict):
+        raise StepFailure(f"Something answered at {host} (HTTP {status}), but it is not "
+                          f"a Sonoff in pairing mode.",
+                          hint="Is the laptop on the device's ITEAD-… hotspot? A home router "
+                               "also answers at its gateway address.")
+    if "deviceid" not in reply and isinstance(reply.get("data"), str):
+        raise StepFailure(
+            f"The device at {host} sends its details encrypted (vendor-only "
+            f"firmware), so SiteKit cannot pair it.",
+            hint="Pair this model with the eWeLink app; it then shows up in SiteKit's "
+                 "device list like any other.")
+    deviceid, devicekey = reply.get("deviceid"), reply.get("apikey")
+    if not _plain_id(deviceid, 64) or not _plain_id(devicekey, 128):
+        raise StepFailure(f"The device at {host} did not say its device id and key.",
+                          hint="It may run firmware SiteKit does not know; pair it with "
+                               "the eWeLink app.")
+    chipid = reply.get("chipid")
+    chipid = str(chipid) if isinstance(chipid, (str, int)) and not isinstance(chipid, bool) \
+        and chipid != "" else None
+    return {"deviceid": deviceid, "apikey": devicekey,
+            "chipid": chipid if chipid is None or _plain_id(chipid, 64) else None}
+
+
+def _plain_id(value: Any, longest: int) -> bool:
+    """A short printable ASCII token: what device ids, keys and chip ids are."""
+    return (isinstance(value, str) and 0 < len(value) <= longest and value.isascii()
+            and value.isprintable() and value.strip() == value)
 
 
 class _NoAnswer(Exception):
