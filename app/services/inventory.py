@@ -9,6 +9,7 @@ with no internet on site the devices can still be listed and switched over the L
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -26,7 +27,7 @@ from app.services.describe import offline_reason
 from app.services.feed import Feed
 from app.services.lan import LanPresence
 from app.vendors.ewelink.lan import LanAnnouncement, LanClient
-from app.vendors.ewelink.live import EwelinkLive
+from app.vendors.ewelink.live import CommandOutcomeUnknown, EwelinkLive
 from app.vendors.ewelink.models import Device, switch_params
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ class Inventory:
         self._lan_seq: dict[str, int | None] = {}
         # When the list came from the saved copy because the cloud was unreachable: its age.
         self.saved_copy_time: float | None = None
+        # Reconnects: the cloud does not replay what devices reported while we were away,
+        # so after one the device list is read again and only the differences published.
+        self._was_online = False
+        self._resync_task: asyncio.Task | None = None
+        self._reports: dict[str, int] = {}  # deviceid -> live reports applied, ever
         feed.subscribe(self._on_event)
         lan.subscribe(self._on_lan_presence)
 
@@ -131,14 +137,22 @@ class Inventory:
 
     def clear(self) -> None:
         self._devices = {}
+        self._was_online = False
         self._notify("")
 
     # -- live updates ---------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        if event.vendor != "ewelink" or event.device not in self._devices:
+        if event.vendor != "ewelink":
+            return
+        if event.kind == "connection" and not event.device:
+            self._on_connection(str(event.payload.get("status") or ""))
+            return
+        if event.device not in self._devices:
             return
         device = self._devices[event.device]
+        if event.kind in ("state", "online", "offline"):
+            self._reports[event.device] = self._reports.get(event.device, 0) + 1
         if event.kind == "state":
             device.apply(event.payload)
         elif event.kind in ("online", "offline"):
@@ -146,6 +160,47 @@ class Inventory:
         else:
             return
         self._notify(event.device)
+
+    def _on_connection(self, status: str) -> None:
+        if status != "online":
+            return
+        if self._was_online and self._devices and self._account.signed_in:
+            if self._resync_task is None or self._resync_task.done():
+                self._resync_task = asyncio.get_running_loop().create_task(
+                    self._resync(), name="ewelink-resync")
+        self._was_online = True
+
+    async def _resync(self) -> None:
+        """After a reconnect: publish what changed while the live channel was down."""
+        before = dict(self._reports)
+        try:
+            fresh = await self._account.client.devices()
+        except SiteKitError as exc:
+            log.info("after reconnecting, the device list could not be read (%s); states "
+                     "update as devices report", exc.message)
+            return
+        except Exception:  # a bug here must not leave a task error unreported
+            log.exception("re-reading the device list after a reconnect failed")
+            return
+        for new in fresh:
+            old = self._devices.get(new.deviceid)
+            # A device that reported while we read has newer news than this list.
+            if old is None or self._reports.get(new.deviceid, 0) != before.get(new.deviceid, 0):
+                continue
+            changed = {k: v for k, v in new.params.items() if old.params.get(k) != v}
+            if changed:
+                self._feed.publish(Event("ewelink", new.deviceid, "state", changed))
+            if new.online != old.online:
+                self._feed.publish(Event("ewelink", new.deviceid,
+                                         "online" if new.online else "offline",
+                                         {"online": new.online}))
+
+    async def close(self) -> None:
+        task, self._resync_task = self._resync_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _on_lan_presence(self, deviceid: str, announcement: LanAnnouncement | None) -> None:
         device = self._devices.get(deviceid)
@@ -226,6 +281,12 @@ class Inventory:
             device.online = False
             self._notify(device.deviceid)
             raise _offline(device, exc.vendor_message) from None
+        except CommandOutcomeUnknown as exc:
+            # Never sent again by itself: the user checks the device, then decides.
+            error = CommandOutcomeUnknown(exc.message.replace(device.deviceid, device.name),
+                                          hint=exc.hint)
+            error.code = getattr(exc, "code", None)
+            raise error from None
         except CommandTimeout as exc:
             raise CommandTimeout(f"{device.name} did not confirm the command in time.",
                                  hint=exc.hint) from None

@@ -10,7 +10,15 @@ Every reply carries a `Date` header from the simulator clock (real time plus
 The access log is off: the refresh query string carries the refresh token.
 
 Fault knobs beyond the contract: `faults.http_status` (None, or an HTTP status that every
-REST call answers with a plain-text body, for clients' non-2xx / non-JSON handling).
+REST call answers with a plain-text body, for clients' non-2xx / non-JSON handling);
+`faults.script`, the shared scripted HTTP faults (app/simulators/faults.py: storms, drops,
+truncated/malformed/oversized replies), served on every path but `/_sim/`, with the v1
+error shape `{"error": status, "msg": ...}` for status faults; and `faults.ws_update_fault`
+for the next `ws_update_fault_times` websocket `update` commands: "drop_before" (the socket
+is cut before the device gets the command), "drop_after" (the device acts, the socket is
+cut before the reply), "silent" (the device acts and reports, the reply never comes) or
+"error" (reply `ws_update_error`, the device untouched). `requests` counts every REST and
+websocket request by (method, path) and `updates` every websocket `update` by device.
 Simulator-only HTTP control endpoints are described in control.py.
 
 Devices: seeded devices live only in the cloud. A simulated Sonoff (sonoff.py) is a real
@@ -27,13 +35,15 @@ import os
 import random
 import socket
 import time
-from dataclasses import asdict, dataclass, fields
+from collections import Counter
+from dataclasses import dataclass, field, fields
 from email.utils import formatdate
 from typing import Any, Mapping
 
 from aiohttp import web
 
 from app.simulators.ewelink import devices as device_rules
+from app.simulators.faults import FaultScript, fault_middleware
 from app.simulators.ewelink.control import PREFIX as CONTROL_PREFIX
 from app.simulators.ewelink.control import ControlApi
 from app.simulators.ewelink.device_socket import DeviceLink
@@ -54,10 +64,17 @@ class Faults:
     device_reply_delay: float = 0.0  # device ack latency for websocket updates
     device_timeout: float = 5.0  # an unresponsive device answers 504 after this
     http_status: int | None = None  # when set, every REST call answers this status, plain text
+    ws_update_fault: str | None = None  # one of WS_UPDATE_FAULTS (module docstring)
+    ws_update_fault_times: int = 0  # how many more `update` commands meet it
+    ws_update_error: int = 500  # the reply code of the "error" fault
+    script: FaultScript = field(default_factory=FaultScript)
+
+    _NOT_KNOBS = ("script",)  # set from Python, not through /_sim/faults
+    _INTS = ("ws_update_fault_times", "ws_update_error")
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Set knobs by name (the /_sim/faults body); unknown names or bad types raise."""
-        known = {f.name for f in fields(self)}
+        known = {f.name for f in fields(self)} - set(self._NOT_KNOBS)
         for name, value in values.items():
             if name not in known:
                 raise KeyError(f"unknown fault {name!r}; known: {', '.join(sorted(known))}")
@@ -65,15 +82,41 @@ class Faults:
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                           or not 100 <= value <= 599):
                     raise ValueError("http_status must be null or an HTTP status code")
+            elif name == "ws_update_fault":
+                if value is not None and value not in WS_UPDATE_FAULTS:
+                    raise ValueError("ws_update_fault must be null or one of "
+                                     + ", ".join(WS_UPDATE_FAULTS))
+            elif name in self._INTS:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{name} must be a whole number, not negative")
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name} must be a number")
             elif name != "clock_offset" and value < 0:
                 raise ValueError(f"{name} must not be negative")
         for name, value in values.items():
-            setattr(self, name, value if name == "http_status" else float(value))
+            keep = name in ("http_status", "ws_update_fault") or name in self._INTS
+            setattr(self, name, value if keep else float(value))
+
+    def take_ws_update_fault(self) -> str | None:
+        """The fault the next websocket `update` meets, counted as used."""
+        if self.ws_update_fault is None or self.ws_update_fault_times <= 0:
+            return None
+        self.ws_update_fault_times -= 1
+        return self.ws_update_fault
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in self._NOT_KNOBS}
+
+
+WS_UPDATE_FAULTS = ("drop_before", "drop_after", "silent", "error")
+
+
+def v1_error_body(status: int) -> web.Response:
+    """A scripted status fault in CoolKit v1's error shape (at that HTTP status)."""
+    reason = {429: "request too frequent", 500: "server error", 502: "bad gateway",
+              503: "service unavailable", 504: "gateway timeout"}.get(status, "error")
+    return web.json_response({"error": status, "msg": reason}, status=status)
 
 
 class EwelinkCloudSim:
@@ -90,6 +133,8 @@ class EwelinkCloudSim:
             for account in SEED:
                 self.state.add_account(account)
         self.handshakes = 0  # successful userOnline handshakes, ever
+        self.requests: Counter[tuple[str, str]] = Counter()  # (method, path), all but /_sim/
+        self.updates: Counter[str] = Counter()  # websocket `update` commands, by deviceid
         self.connections: set[Connection] = set()  # app sockets
         self.device_links: dict[str, DeviceLink] = {}  # registered devices' sockets, by deviceid
         self._host: str | None = None
@@ -146,7 +191,7 @@ class EwelinkCloudSim:
         await self.stop()
 
     def _make_app(self, region: str) -> web.Application:
-        app = web.Application(middlewares=[self._rest_faults])
+        app = web.Application(middlewares=[self._scripted_faults, self._rest_faults])
         RestApi(self, region).add_routes(app)
         WebsocketApi(self, region).add_routes(app)
         ControlApi(self).add_routes(app)
@@ -188,6 +233,14 @@ class EwelinkCloudSim:
 
     async def _date_header(self, request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Date"] = formatdate(self.now(), usegmt=True)
+
+    @web.middleware
+    async def _scripted_faults(self, request: web.Request, handler):
+        if request.path.startswith(CONTROL_PREFIX):
+            return await handler(request)  # a script can always undo a fault
+        self.requests[(request.method, request.path)] += 1
+        # Built per request so a test may swap `faults.script` for a fresh one.
+        return await fault_middleware(self.faults.script, v1_error_body)(request, handler)
 
     @web.middleware
     async def _rest_faults(self, request: web.Request, handler):
@@ -260,6 +313,12 @@ class EwelinkCloudSim:
                 break
             await asyncio.sleep(0.01)
         return len(dropped)
+
+    async def push_raw(self, text: str) -> int:
+        """Send `text` as one frame to every handshaken app socket (junk, huge frames)."""
+        targets = [c for c in self.connections if c.ready]
+        await asyncio.gather(*(c.send_text(text) for c in targets), return_exceptions=True)
+        return len(targets)
 
     def expire_access_tokens(self) -> None:
         self.state.tokens.expire("at")

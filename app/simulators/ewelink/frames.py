@@ -10,7 +10,7 @@ def parse_frame(data: Any) -> dict[str, Any] | None:
     """A JSON object frame, or None for anything else (text, arrays, garbage)."""
     try:
         frame = json.loads(data)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: absurd nesting
         return None
     return frame if isinstance(frame, dict) else None
 

@@ -219,6 +219,12 @@ class WebsocketApi:
         account = conn.account
         reply = {"deviceid": frame.get("deviceid"), "apikey": account.apikey,
                  "sequence": frame.get("sequence")}
+        if isinstance(frame.get("deviceid"), str):
+            self.cloud.updates[frame["deviceid"]] += 1
+        fault = self.cloud.faults.take_ws_update_fault()
+        if fault == "drop_before":
+            conn.abort()
+            return
         device, code = self._target(conn, frame)
         if code:
             await conn.send_json({"error": code, **reply, "reason": _REASONS[code]})
@@ -229,6 +235,10 @@ class WebsocketApi:
             await conn.send_json({"error": 400, **reply, "reason": str(exc)})
             return
         faults = self.cloud.faults
+        if fault == "error":
+            code = faults.ws_update_error
+            await conn.send_json({"error": code, **reply, "reason": _REASONS.get(code, "server error")})
+            return
         if device.unresponsive:
             await asyncio.sleep(faults.device_timeout)
             await conn.send_json({"error": 504, **reply, "reason": _REASONS[504]})
@@ -246,7 +256,12 @@ class WebsocketApi:
                 await conn.send_json({"error": code, **reply, "reason": _REASONS.get(code, "device error")})
                 return
         device_rules.apply(device.uiid, device.params, params)
-        await conn.send_json({"error": 0, **reply})
+        if fault == "drop_after":
+            conn.abort()  # the device acted; its report reaches the owner's other sockets
+            await self.cloud.push_update(device, params)
+            return
+        if fault != "silent":
+            await conn.send_json({"error": 0, **reply})
         await self.cloud.push_update(device, params)
 
     async def _query(self, conn: Connection, frame: dict[str, Any]) -> None:
@@ -263,5 +278,5 @@ class WebsocketApi:
         await conn.send_json({"error": 0, **reply, "params": params})
 
 
-_REASONS = {400: "bad request", 403: "no permission", 503: "device offline",
-            504: "request timed out"}
+_REASONS = {400: "bad request", 403: "no permission", 500: "server error",
+            503: "device offline", 504: "request timed out"}

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.core.clock import ClockSkew
+from app.core.http import read_text
 from app.core.errors import (AuthError, NetworkError, ProtocolError, RateLimited,
                              SessionTakenOver, SiteKitError, VendorError)
 from app.core.logs import redact_text
@@ -34,6 +35,17 @@ VENDOR = "eWeLink"
 REGIONS = ("cn", "as", "eu", "us")
 # A Date header more than this far from the `ts` we sent explains a 406 by itself.
 CLOCK_RETRY_SECONDS = 60
+# Calls that are safe to repeat (reads, and writes the cloud makes idempotent) are tried
+# again after these waits when the service or the path to it fails (5xx, connection cut);
+# anything else fails at once with a clear error.
+RETRY_WAITS = (0.5, 1.0)
+# 429: the request was refused, not acted on, so any call may wait and try again; but a
+# user is waiting, so only short waits, and only so many.
+MAX_RATE_LIMIT_WAITS = 4
+MAX_RETRY_AFTER = 10.0  # a longer Retry-After is reported instead of waited out
+DEFAULT_RETRY_AFTER = 2.0  # a 429 without Retry-After
+TRANSIENT_HTTP = (500, 502, 503, 504)
+TRANSIENT_CODES = (500, 503, 504)  # the same, said in the v1 body's `error`
 
 SESSION_ENDED = ("Your eWeLink session ended: someone signed in to this account elsewhere "
                  "(eWeLink allows one session per account), or it expired. Sign in again.")
@@ -153,8 +165,9 @@ class EwelinkClient:
         return tokens
 
     async def _login_once(self, field: str, value: str, password: str) -> dict[str, Any]:
+        # Repeating a sign-in only supersedes a session we never received.
         return await self._call("POST", "/api/user/login", auth="sign",
-                                body={field: value, "password": password})
+                                body={field: value, "password": password}, safe=True)
 
     async def refresh(self) -> Tokens:
         """Swap the refresh token for a new at/rt pair (both old ones stop working)."""
@@ -163,8 +176,10 @@ class EwelinkClient:
 
     async def _refresh_locked(self) -> Tokens:
         tokens = self._require_tokens()
+        # Not safe to repeat: a refresh the cloud performed but whose reply was lost has
+        # already retired this rt, and sending it again would look like a takeover.
         reply = await self._call("GET", "/api/user/refresh", auth="sign",
-                                 query={"grantType": "refresh", "rt": tokens.rt})
+                                 query={"grantType": "refresh", "rt": tokens.rt}, safe=False)
         if reply.get("error") != 0:
             error = self._error(reply, call="refresh")
             if isinstance(error, AuthError):
@@ -188,19 +203,8 @@ class EwelinkClient:
             await self._refresh_locked()
 
     async def devices(self) -> list[Device]:
-        reply = await self._bearer("GET", "/api/user/device", query={"lang": "en"})
-        # v1 wraps the list in `devicelist`; some deployments answer a bare array.
-        raw_list = reply if isinstance(reply, list) else reply.get("devicelist")
-        if raw_list is None and isinstance(reply.get("data"), Mapping):
-            raw_list = reply["data"].get("devicelist")
-        if not isinstance(raw_list, list):
-            if "data" in reply and isinstance(reply.get("data"), str):
-                raise ProtocolError(
-                    "eWeLink sent the device list encrypted, which SiteKit cannot read.",
-                    hint="This app ID gets vendor-only replies; use an app ID for open access.")
-            raise ProtocolError("eWeLink's device list reply has no list of devices.",
-                                hint="The service may have changed; try again later.")
-        devices = [parse_device(item) for item in raw_list if isinstance(item, Mapping)]
+        reply = await self._bearer("GET", "/api/user/device", query={"lang": "en"}, safe=True)
+        devices = parse_device_list(reply)
         self.device_apikeys = {d.deviceid: d.apikey for d in devices if d.apikey}
         return devices
 
@@ -217,7 +221,8 @@ class EwelinkClient:
         if chipid:
             body["chipid"] = chipid
         try:
-            reply = await self._bearer("POST", "/api/user/device/add", body=body)
+            # The cloud answers a repeated add with the same entry: safe to repeat.
+            reply = await self._bearer("POST", "/api/user/device/add", body=body, safe=True)
         except AuthError:
             raise
         except VendorError as exc:
@@ -234,7 +239,7 @@ class EwelinkClient:
 
     async def dispatch(self) -> str:
         """Ask which server holds our websocket; returns its ws:// or wss:// URL."""
-        reply = await self._bearer("POST", "/dispatch/app", body={"accept": "ws"})
+        reply = await self._bearer("POST", "/dispatch/app", body={"accept": "ws"}, safe=True)
         host = reply.get("domain") or reply.get("IP")
         port = reply.get("port")
         if not host or not isinstance(port, (int, str)) or not str(port).isdigit():
@@ -246,14 +251,15 @@ class EwelinkClient:
     # -- plumbing ---------------------------------------------------------------------
 
     async def _bearer(self, method: str, path: str, *, query: dict | None = None,
-                      body: dict | None = None) -> Any:
+                      body: dict | None = None, safe: bool) -> Any:
         """A call with `Authorization: Bearer at`; 402 refreshes and retries once."""
         tokens = self._require_tokens()
-        reply = await self._call(method, path, auth="bearer", query=query, body=body)
+        reply = await self._call(method, path, auth="bearer", query=query, body=body, safe=safe)
         if _code(reply) == 402:
             log.info("eWeLink: access token expired; refreshing")
             await self._refresh_if_still(tokens.at)
-            reply = await self._call(method, path, auth="bearer", query=query, body=body)
+            reply = await self._call(method, path, auth="bearer", query=query, body=body,
+                                     safe=safe)
         code = _code(reply)
         if code not in (0, None):
             error = self._error(reply, call="bearer")
@@ -262,18 +268,20 @@ class EwelinkClient:
             raise error
         return reply
 
-    async def _call(self, method: str, path: str, *, auth: str,
+    async def _call(self, method: str, path: str, *, auth: str, safe: bool,
                     query: dict | None = None, body: dict | None = None) -> Any:
-        """One REST call with the common params; retries once when our clock is off."""
-        reply, sent_ts, server_ts, local_ts = await self._send(
-            method, path, auth=auth, query=query, body=body)
+        """One REST call with the common params: 429 waited out (bounded), 5xx and cut
+        connections retried only when `safe`, one retry when our clock is off."""
+        reply, sent_ts, server_ts, local_ts = await self._send_with_retries(
+            method, path, auth=auth, query=query, body=body, safe=safe)
         if (_code(reply) == 406 and server_ts is not None
                 and abs(server_ts - sent_ts) > CLOCK_RETRY_SECONDS):
             log.warning("eWeLink refused the request and its clock differs from the time we "
                         "sent by %.0f s; retrying once with the server's time",
                         server_ts - sent_ts)
             self.clock.observe(server_ts - local_ts)
-            reply, *_ = await self._send(method, path, auth=auth, query=query, body=body)
+            reply, *_ = await self._send_with_retries(method, path, auth=auth, query=query,
+                                                      body=body, safe=safe)
             if _code(reply) == 406:
                 offset = self.clock.offset
                 raise VendorError(
@@ -284,6 +292,35 @@ class EwelinkClient:
                     hint="Set the system clock (turn on automatic time) and try again; "
                          "also check the app ID and app secret in Settings.")
         return reply
+
+    async def _send_with_retries(self, method: str, path: str, *, auth: str,
+                                 query: dict | None, body: dict | None, safe: bool):
+        failures = 0
+        waits = 0
+        while True:
+            try:
+                return await self._send(method, path, auth=auth, query=query, body=body)
+            except RateLimited as exc:
+                wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+                if waits >= MAX_RATE_LIMIT_WAITS or wait > MAX_RETRY_AFTER:
+                    raise _rate_limited(exc, waits) from None
+                waits += 1
+                log.info("eWeLink %s %s: rate limited; waiting %.1f s as asked (%d/%d)",
+                         method, path, wait, waits, MAX_RATE_LIMIT_WAITS)
+                await asyncio.sleep(wait)
+            except _Transient as exc:
+                if not safe or failures >= len(RETRY_WAITS):
+                    error = exc.error
+                    if safe:
+                        error.hint = (f"SiteKit tried {failures + 1} times. " + error.hint).strip()
+                    raise error from None
+                wait = RETRY_WAITS[failures]
+                if exc.retry_after is not None and 0 <= exc.retry_after <= MAX_RETRY_AFTER:
+                    wait = max(wait, exc.retry_after)
+                failures += 1
+                log.info("eWeLink %s %s failed (%s); trying again in %.1f s", method, path,
+                         exc.error.message, wait)
+                await asyncio.sleep(wait)
 
     async def _send(self, method: str, path: str, *, auth: str, query: dict | None,
                     body: dict | None) -> tuple[Any, int, float | None, float]:
@@ -314,17 +351,35 @@ class EwelinkClient:
                                             headers=headers) as response:
                 local_ts = time.time()
                 server_ts = _date_header_time(response.headers.get("Date"))
-                text = await response.text()
                 status = response.status
-                retry_after = response.headers.get("Retry-After")
+                retry_after = _seconds(response.headers.get("Retry-After"))
+                text = await read_text(response, what="eWeLink")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise NetworkError(
+            error = NetworkError(
                 f"Could not reach eWeLink at {host} ({_describe(exc)}).",
                 hint="Check the internet connection, any proxy or firewall (eWeLink uses "
-                     "port 8080), and that the region is right.") from None
+                     "port 8080), and that the region is right.")
+            # A connection cut mid-call is worth another try; no connection at all, or no
+            # answer within the whole timeout, is not (the caller decides when to ask again).
+            if (isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
+                    and not isinstance(exc, aiohttp.ClientConnectorError)):
+                raise _Transient(error) from None
+            raise error from None
         reply = _decode(text)
+        code = _code(reply) if isinstance(reply, dict) else None
+        if status == 429 or code == 429:
+            raise RateLimited(VENDOR, 429, _vendor_msg(reply) if isinstance(reply, dict)
+                              else f"HTTP {status}", retry_after=retry_after,
+                              message="eWeLink is limiting how often we call it.",
+                              hint="Wait a few minutes before trying again.")
+        if status in TRANSIENT_HTTP or code in TRANSIENT_CODES:
+            if isinstance(reply, dict) and code in TRANSIENT_CODES:
+                error = vendor_error(reply, call="bearer", region=self.region)
+            else:
+                error = _http_error(status, host)
+            raise _Transient(error, retry_after)
         if status >= 400 and not (isinstance(reply, dict) and "error" in reply):
-            raise _http_error(status, host, retry_after)
+            raise _http_error(status, host)
         if reply is None:
             raise ProtocolError(f"eWeLink at {host} answered {path} with something that is "
                                 f"not JSON (HTTP {status}).",
@@ -439,6 +494,49 @@ def _add_device_error(exc: VendorError, deviceid: str) -> VendorError:
     return exc
 
 
+def parse_device_list(reply: Any) -> list[Device]:
+    """The device list reply -> devices; a clear ProtocolError for any other shape."""
+    # v1 wraps the list in `devicelist`; some deployments answer a bare array.
+    raw_list = reply if isinstance(reply, list) else None
+    if isinstance(reply, Mapping):
+        raw_list = reply.get("devicelist")
+        if raw_list is None and isinstance(reply.get("data"), Mapping):
+            raw_list = reply["data"].get("devicelist")
+        if not isinstance(raw_list, list) and isinstance(reply.get("data"), str):
+            raise ProtocolError(
+                "eWeLink sent the device list encrypted, which SiteKit cannot read.",
+                hint="This app ID gets vendor-only replies; use an app ID for open access.")
+    if not isinstance(raw_list, list):
+        raise ProtocolError("eWeLink's device list reply has no list of devices.",
+                            hint="The service may have changed; try again later.")
+    return [parse_device(item) for item in raw_list if isinstance(item, Mapping)]
+
+
+class _Transient(Exception):
+    """A failure worth one more try for a call that is safe to repeat."""
+
+    def __init__(self, error: SiteKitError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _rate_limited(exc: RateLimited, waits: int) -> RateLimited:
+    wait = exc.retry_after
+    if waits:
+        message = (f"eWeLink is still limiting how often we call it after SiteKit waited "
+                   f"{waits} times.")
+    elif wait is not None:
+        message = f"eWeLink asks SiteKit to wait {wait:g} s before calling again."
+    else:
+        message = "eWeLink is limiting how often we call it."
+    hint = (f"Try again in {wait:g} s." if wait is not None else
+            "Wait a few minutes before trying again.")
+    return RateLimited(VENDOR, exc.code, exc.vendor_message, retry_after=wait,
+                       message=message, hint=hint + " Repeated sign-ins can get this network "
+                                                    "blocked for a while.")
+
+
 # -- small helpers ----------------------------------------------------------------------------
 
 def _account_field(account: str) -> tuple[str, str]:
@@ -455,11 +553,15 @@ def _account_field(account: str) -> tuple[str, str]:
 def _code(reply: Any) -> int | None:
     if isinstance(reply, Mapping):
         value = reply.get("error")
-        if isinstance(value, bool):
+        if isinstance(value, bool) or value is None:
             return None
+        if isinstance(value, float) and not value.is_integer():
+            return None  # also NaN and infinities, which int() refuses with OverflowError
+        if isinstance(value, str) and len(value) > 12:
+            return None  # int() of a huge digit string is slow and never a code
         try:
-            return int(value) if value is not None else None
-        except (TypeError, ValueError):
+            return int(value)
+        except (TypeError, ValueError, OverflowError):
             return None
     return 0 if isinstance(reply, list) else None
 
@@ -475,7 +577,7 @@ def _vendor_msg(reply: Mapping[str, Any]) -> str:
 def _decode(text: str) -> Any:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return value if isinstance(value, (dict, list)) else None
 
@@ -485,8 +587,17 @@ def _date_header_time(header: str | None) -> float | None:
         return None
     try:
         return parsedate_to_datetime(header).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
+
+
+def _seconds(header: str | None) -> float | None:
+    """Retry-After as seconds (the HTTP-date form is not used by these services)."""
+    try:
+        value = float(header) if header else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < 1e9 else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -496,16 +607,8 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _http_error(status: int, host: str, retry_after: str | None) -> SiteKitError:
-    if status == 429:
-        try:
-            wait = float(retry_after) if retry_after else None
-        except ValueError:
-            wait = None
-        return RateLimited(VENDOR, 429, "HTTP 429", retry_after=wait,
-                           message="eWeLink is limiting how often we call it.",
-                           hint="Wait a few minutes before trying again.")
-    if status in (502, 503, 504):
+def _http_error(status: int, host: str) -> SiteKitError:
+    if status in TRANSIENT_HTTP:
         return NetworkError(f"eWeLink at {host} is not reachable right now (HTTP {status}).",
                             hint="The service or a proxy in between is down; try again later.")
     return ProtocolError(f"eWeLink at {host} answered HTTP {status}.",

@@ -28,6 +28,7 @@ import aiohttp
 from app.core.errors import (AuthError, CommandTimeout, DeviceOffline, NetworkError,
                              ProtocolError, SessionTakenOver, SiteKitError, VendorError)
 from app.core.events import Event
+from app.core.http import MAX_WS_MESSAGE_BYTES
 from app.core.live import STATUSES as LIVE_STATUSES
 from app.core.live import LiveChannel, SessionRefused
 from app.vendors.ewelink import signing
@@ -44,6 +45,19 @@ PING_FRACTION = 0.75
 SILENCE_INTERVALS = 2.0
 # The guide gives the client 10 s for its first frame; the reply normally follows at once.
 HANDSHAKE_TIMEOUT = 10.0
+# What we accept as the server's hbInterval: a tiny one would make us ping in a tight loop
+# and call the socket silent at once, a huge one would never notice a dead socket.
+MIN_HB_INTERVAL = 1.0
+MAX_HB_INTERVAL = 3600.0
+
+CHECK_DEVICE = ("Look at the device, or at its state in SiteKit's device list (it updates "
+                "when the device reports), before sending the command again.")
+
+
+class CommandOutcomeUnknown(CommandTimeout, NetworkError):
+    """The command went out but its answer never came: the device may or may not have
+    acted. SiteKit never repeats it by itself; the user checks, then decides. (Also a
+    NetworkError: when the connection dropped, that is what happened.)"""
 
 STATUSES = LIVE_STATUSES
 
@@ -88,8 +102,9 @@ class EwelinkLive(LiveChannel):
     # subscribe(), start(), stop() and wait_online() come from LiveChannel.
 
     async def _stopped(self) -> None:
-        self._fail_pending(NetworkError("The eWeLink live connection was stopped before the "
-                                        "device answered."))
+        self._fail_pending(CommandOutcomeUnknown(
+            "The eWeLink live connection was stopped after the command was sent and before "
+            "the device answered: whether it acted is unknown.", hint=CHECK_DEVICE))
 
     def _not_running_error(self) -> Exception | None:
         if self.status == "signed_out":
@@ -161,9 +176,10 @@ class EwelinkLive(LiveChannel):
                 await ws.send_str(json.dumps(message, separators=(",", ":")))
             reply = await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
-            raise CommandTimeout(f"{deviceid} did not answer within {timeout:g} s.",
-                                 hint="The device may be slow or its Wi-Fi weak; check it "
-                                      "before trying again.") from None
+            raise CommandOutcomeUnknown(
+                f"{deviceid} did not answer within {timeout:g} s: the command was sent, but "
+                "whether the device acted is unknown.",
+                hint="The device may be slow or its Wi-Fi weak. " + CHECK_DEVICE) from None
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
             raise NetworkError(f"Sending to eWeLink live failed ({type(exc).__name__}).",
                                hint="SiteKit reconnects by itself; try again in a moment.") from None
@@ -202,9 +218,13 @@ class EwelinkLive(LiveChannel):
 
     async def _connection_closed(self) -> None:
         await self._close_socket()
-        self._fail_pending(NetworkError(
-            "The eWeLink live connection dropped before the device answered.",
-            hint="SiteKit reconnects by itself; check the device and try again."))
+        # Only commands already on the wire are pending: their outcome is unknown, and
+        # repeating one after the reconnect could act twice (a pulse, a toggle elsewhere).
+        self._fail_pending(CommandOutcomeUnknown(
+            "The eWeLink live connection dropped after the command was sent and before the "
+            "device answered: whether it acted is unknown.",
+            hint="SiteKit reconnects by itself and does not send the command again. "
+                 + CHECK_DEVICE))
 
     async def _connect_and_serve(self) -> float:
         """One connection's life. Returns when it closes (monotonic time it came up)."""
@@ -213,7 +233,8 @@ class EwelinkLive(LiveChannel):
         if tokens is None:
             raise AuthError(VENDOR, None, message="Not signed in to eWeLink.",
                             hint="Sign in again.")
-        ws = await self.client.session.ws_connect(url, autoping=True, heartbeat=None)
+        ws = await self.client.session.ws_connect(url, autoping=True, heartbeat=None,
+                                                  max_msg_size=MAX_WS_MESSAGE_BYTES)
         self._ws = ws
         await self._handshake(ws, tokens)
         up_since = time.monotonic()
@@ -255,18 +276,8 @@ class EwelinkLive(LiveChannel):
             reply = _json(msg.data)
             if reply is None or "error" not in reply:
                 continue  # a push that raced the reply; the state arrives again later
-            code = reply.get("error")
-            if code == 0:
-                config = reply.get("config") if isinstance(reply.get("config"), dict) else {}
-                interval = config.get("hbInterval")
-                self.hb_interval = (float(interval) if isinstance(interval, (int, float))
-                                    and interval > 0 else DEFAULT_HB_INTERVAL)
-                return
-            if code == 406:
-                raise _HandshakeRefused()
-            raise VendorError(VENDOR, code, str(reply.get("reason") or reply.get("msg") or ""),
-                              message="eWeLink refused the live connection.",
-                              hint="SiteKit retries by itself.")
+            self.hb_interval = handshake_reply(reply)
+            return
 
     async def _heartbeat(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         period = self.hb_interval * PING_FRACTION
@@ -286,6 +297,10 @@ class EwelinkLive(LiveChannel):
         self._last_heard = time.monotonic()
         async for msg in ws:
             self._last_heard = time.monotonic()
+            if msg.type == aiohttp.WSMsgType.ERROR:
+                self.last_error = _read_error(ws.exception())
+                log.warning("eWeLink live: %s", self.last_error.message)
+                return
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
             if msg.data == "pong":
@@ -347,30 +362,91 @@ class EwelinkLive(LiveChannel):
         self._set_status("signed_out", SESSION_ENDED)
 
 
-def _json(text: str) -> dict[str, Any] | None:
+def _json(text: Any) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (TypeError, ValueError, RecursionError):  # RecursionError: absurd nesting
         return None
     return value if isinstance(value, dict) else None
 
 
-def _check_reply(deviceid: str, reply: dict[str, Any]) -> dict[str, Any]:
+def handshake_reply(reply: dict[str, Any]) -> float:
+    """The `userOnline` reply -> the heartbeat interval to keep; raises when refused."""
+    code = _reply_code(reply)
+    if code == 0:
+        config = reply.get("config") if isinstance(reply.get("config"), dict) else {}
+        interval = config.get("hbInterval")
+        if (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                or not interval > 0):  # also NaN
+            return DEFAULT_HB_INTERVAL
+        return min(max(float(interval), MIN_HB_INTERVAL), MAX_HB_INTERVAL)
+    if code == 406:
+        raise _HandshakeRefused()
+    raise VendorError(VENDOR, code if code is not None else _short(reply.get("error")),
+                      _vendor_text(reply),
+                      message="eWeLink refused the live connection.",
+                      hint="SiteKit retries by itself.")
+
+
+def _reply_code(reply: dict[str, Any]) -> int | None:
+    """`error` as an int; None when absent or not a number."""
     code = reply.get("error")
-    with contextlib.suppress(TypeError, ValueError):
-        code = int(code) if code is not None and not isinstance(code, bool) else code
-    if code in (0, None):
+    if code is None or isinstance(code, bool):
+        return None
+    if isinstance(code, float):
+        return int(code) if code.is_integer() else None  # NaN/inf never int()
+    if isinstance(code, str) and len(code) > 12:
+        return None
+    try:
+        return int(code)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _short(value: Any) -> str:
+    text = str(value) if isinstance(value, (str, int, float)) else type(value).__name__
+    return text[:40]
+
+
+def _vendor_text(reply: dict[str, Any]) -> str:
+    for key in ("reason", "msg"):
+        value = reply.get(key)
+        if isinstance(value, str) and value:
+            return value[:200]
+    return ""
+
+
+def _read_error(exc: BaseException | None) -> SiteKitError:
+    if isinstance(exc, aiohttp.WebSocketError) and exc.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+        return ProtocolError(
+            f"eWeLink sent a live message bigger than {MAX_WS_MESSAGE_BYTES // (1024 * 1024)} MB; "
+            "SiteKit dropped the connection.",
+            hint="SiteKit reconnects by itself; if it keeps happening, a proxy may be in the way.")
+    what = type(exc).__name__ if exc is not None else "unknown error"
+    return ProtocolError(f"The eWeLink live connection broke ({what}).",
+                         hint="SiteKit reconnects by itself.")
+
+
+def _check_reply(deviceid: str, reply: dict[str, Any]) -> dict[str, Any]:
+    if reply.get("error") is None:
         return reply
-    vendor_message = str(reply.get("reason") or reply.get("msg") or "")
+    code = _reply_code(reply)
+    if code == 0:
+        return reply
+    if code is None:
+        raise ProtocolError(f"eWeLink answered the command to {deviceid} with an error SiteKit "
+                            f"cannot read ({_short(reply.get('error'))!r}).",
+                            hint="Whether the device acted is unknown. " + CHECK_DEVICE)
+    vendor_message = _vendor_text(reply)
     if code == 503:
         raise DeviceOffline(VENDOR, 503, vendor_message,
                             message=f"{deviceid} is offline in the eWeLink cloud.",
                             hint="Check that it has power and Wi-Fi; it comes back online "
                                  "by itself once it reaches the cloud.")
     if code == 504:
-        error = CommandTimeout(f"{deviceid} did not answer the eWeLink cloud in time.",
-                               hint="The device may be slow or its Wi-Fi weak; check it "
-                                    "before trying again.")
+        error = CommandOutcomeUnknown(
+            f"{deviceid} did not answer the eWeLink cloud in time: whether it acted is "
+            "unknown.", hint="The device may be slow or its Wi-Fi weak. " + CHECK_DEVICE)
         error.code = 504  # keep the vendor code for logs and support
         raise error
     if code == 400:
@@ -381,6 +457,11 @@ def _check_reply(deviceid: str, reply: dict[str, Any]) -> dict[str, Any]:
         raise VendorError(VENDOR, 403, vendor_message,
                           message=f"This account may not control {deviceid}.",
                           hint="Check that the device is in (or shared with) this account.")
+    if code == 500:
+        raise VendorError(VENDOR, 500, vendor_message,
+                          message=f"eWeLink had an internal error with the command to "
+                                  f"{deviceid}; it may or may not have reached the device.",
+                          hint="SiteKit does not send it again by itself. " + CHECK_DEVICE)
     raise VendorError(VENDOR, code, vendor_message,
                       message=f"eWeLink could not deliver the command to {deviceid}.",
                       hint="Try again in a moment.")
