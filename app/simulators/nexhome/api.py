@@ -27,7 +27,8 @@ AUTHORITY = "com.nexhome.apis.iotdomain.v1.authority"
 DEVICE_DOMAIN = "com.nexhome.apis.iotdomain.v1.device"
 MESSAGE_DOMAIN = "com.nexhome.apis.iotdomain.v1.message"
 STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHORIZED", 403: "PERMISSION_DENIED",
-               404: "NOT_FOUND", 409: "ALREADY_EXISTS", 500: "INTERNAL", 503: "UNAVAILABLE"}
+               404: "NOT_FOUND", 409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED",
+               500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 REQUIRED_HEADERS = ("DEVELOPER-ID", "APP-ID", "REQUEST-ID", "TIMESTAMP", "SIGNATURE")
 Handler = Callable[[web.Request, "SimApp", Any], Awaitable[web.Response]]
 

@@ -12,7 +12,9 @@ Fault knobs (`sim.faults`): `delay_seconds` before every answer (commands: after
 minus real clock: TIMESTAMP check and `Date`), `drop_after_acting` (a command acts, then the
 connection is closed without an answer), `http_status` (every authenticated call answers
 it with the guide's error body), `commit_status` (only offset commits answer it: the
-consumer has to live with redeliveries).
+consumer has to live with redeliveries), and `script` (a `FaultScript`: scripted generic HTTP
+faults on any route, served before the guard: 429 storms with Retry-After, 5xx bursts in the
+guide's error body, drops before or after acting, truncated, malformed and oversized replies).
 
 Test hooks: `resident_at_door(...)` (someone uses a credential at a door, or rings a flat:
 access records and call logs on the subscription), `set_online(device_id, online)`
@@ -30,15 +32,16 @@ import random
 import secrets
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from app.simulators.faults import FaultScript, fault_middleware
 from app.simulators.listening import listen, url_host
 
 from app.simulators.nexhome import demo
-from app.simulators.nexhome.api import RestApi
+from app.simulators.nexhome.api import AUTHORITY, RestApi, error
 from app.simulators.nexhome.mq import AppQueue, QueuedMessage
 
 HISTORY = 10_000
@@ -52,6 +55,8 @@ class Faults:
     drop_after_acting: bool = False
     http_status: int | None = None
     commit_status: int | None = None  # commits answer this (the offsets are not stored)
+    # The middleware holds this object: script on it (add/storm/clear), never replace it.
+    script: FaultScript = field(default_factory=FaultScript)
 
 
 @dataclass
@@ -70,6 +75,12 @@ class SimRequest:
     method: str
     path: str
     refused: int | None  # the refusal's status, None when the guard let it through
+
+
+def _fault_error(status: int) -> web.Response:
+    # A scripted status fault answers in the guide's error body, as NEXhome's gateway does.
+    return error(status, "Too many requests" if status == 429 else "Simulated failure",
+                 domain=AUTHORITY)
 
 
 class NexhomeSim:
@@ -111,7 +122,7 @@ class NexhomeSim:
         if self._runner is not None:
             raise RuntimeError("simulator already started")
         self._host = host
-        app = web.Application()
+        app = web.Application(middlewares=[fault_middleware(self.faults.script, _fault_error)])
         RestApi(self).add_routes(app)
         self._runner, self._port = await listen(app, host, port)
         if self.live_drift_seconds:

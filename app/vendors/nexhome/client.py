@@ -16,10 +16,18 @@ any other 401 is a credentials problem. Error bodies `{code, message, status, do
 details[{domain, errorCode, message, fieldPath}]}` become VendorError subclasses whose
 message names the field ("name: Required field not filled").
 
+Bounded resilience: a 429 is waited out per its Retry-After (MAX_RATE_WAITS times, each at
+most MAX_RATE_WAIT s; NEXhome refused before acting, so this holds for commands too, which
+keep their REQUEST-ID); a read (GET) is sent again after a 5xx or a dropped connection
+(READ_RETRY_DELAYS). Every reply is read through `read_text` (size limit, cut-off reply →
+ProtocolError).
+
 Commands (unlock, elevator call) are never retried here. When the request may have reached
 the server but no answer came back (timeout, connection dropped), `CommandOutcomeUnknown`
 carries the REQUEST-ID; the caller asks the user and, to try again, passes that id back so
-the server recognises the repeat instead of opening the door a second time.
+the server recognises the repeat instead of opening the door a second time. A cut-off,
+oversized or non-JSON reply to a command is treated the same way: something answered, so
+the door may have opened.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ import aiohttp
 from app.core.clock import ClockSkew
 from app.core.errors import (AuthError, CommandTimeout, DeviceOffline, NetworkError,
                              ProtocolError, RateLimited, SiteKitError, VendorError)
+from app.core.http import read_text
 from app.vendors.nexhome import endpoints, signing
 from app.vendors.nexhome.endpoints import Call
 from app.vendors.nexhome.models import (Announcement, Contact, Credential, Device, Door,
@@ -52,6 +61,15 @@ CLOCK_RETRY_SECONDS = 60
 # Commands answer quickly or not at all; a long wait only delays asking the user.
 COMMAND_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 30.0
+# A read (GET) that meets a 5xx or a dropped connection is sent again after these waits;
+# then the error stands. Commands are never repeated this way.
+READ_RETRY_DELAYS = (0.5, 1.5)
+# A 429 is waited out (Retry-After, or DEFAULT_RATE_WAIT without one) at most MAX_RATE_WAITS
+# times per call; a server asking for more than MAX_RATE_WAIT seconds gets a clear error
+# instead of a frozen screen.
+MAX_RATE_WAITS = 5
+MAX_RATE_WAIT = 30.0
+DEFAULT_RATE_WAIT = 2.0
 # Paging stops after this many pages whatever `total` says (a server that never ends).
 MAX_PAGES = 2000
 T = TypeVar("T")
@@ -308,24 +326,63 @@ class NexhomeClient:
             raise CommandOutcomeUnknown(action, target, request_id, exc.cause) from None
 
     async def _exchange(self, call: Call, request_id: str, timeout: float) -> Any:
-        status, answer, sent_ts, server_ts, local_ts = await self._send(call, request_id, timeout)
-        if (status == 401 and server_ts is not None
-                and abs(server_ts - sent_ts) > CLOCK_RETRY_SECONDS):
-            log.warning("NEXhome refused the request and its clock differs from our TIMESTAMP "
-                        "by %.0f s; retrying once with the server's time", server_ts - sent_ts)
-            self.clock.observe(server_ts - local_ts)
-            status, answer, *_ = await self._send(call, request_id, timeout)
-            if status == 401:
+        """Send until NEXhome gives a real answer, within bounds: a 429 waits its Retry-After
+        (any call: the request was refused before anything happened, and a command keeps
+        its REQUEST-ID), a clock refusal is corrected once, and a read (GET, safe to repeat)
+        survives a short burst of 5xx or dropped connections."""
+        rate_waits = failures = 0
+        clock_fixed = False
+        while True:
+            try:
+                status, answer, sent_ts, server_ts, local_ts, retry_after = await self._send(
+                    call, request_id, timeout)
+            except _Unanswered as exc:
+                if not self._may_repeat(call, failures):
+                    raise
+                log.info("NEXhome %s %s: %s; reading again", call.method, call.path, exc.cause)
+                await asyncio.sleep(READ_RETRY_DELAYS[failures])
+                failures += 1
+                continue
+            if status == 429:
+                wait = DEFAULT_RATE_WAIT if retry_after is None else max(0.0, retry_after)
+                if rate_waits >= MAX_RATE_WAITS or wait > MAX_RATE_WAIT:
+                    raise _rate_limited(answer, retry_after, rate_waits)
+                rate_waits += 1
+                log.info("NEXhome asked SiteKit to wait %.1f s (429 on %s %s)", wait,
+                         call.method, call.path)
+                await asyncio.sleep(wait)
+                continue
+            if status >= 500 and self._may_repeat(call, failures):
+                log.info("NEXhome %s %s answered %s; reading again", call.method, call.path,
+                         status)
+                await asyncio.sleep(READ_RETRY_DELAYS[failures])
+                failures += 1
+                continue
+            if (status == 401 and not clock_fixed and server_ts is not None
+                    and abs(server_ts - sent_ts) > CLOCK_RETRY_SECONDS):
+                log.warning("NEXhome refused the request and its clock differs from our "
+                            "TIMESTAMP by %.0f s; retrying once with the server's time",
+                            server_ts - sent_ts)
+                self.clock.observe(server_ts - local_ts)
+                clock_fixed = True
+                continue
+            if status == 401 and clock_fixed:
                 raise _clock_error(answer, self.clock.offset)
-        if 200 <= status < 300:
-            return answer
-        raise error_from_reply(status, answer, call)
+            if 200 <= status < 300:
+                return answer
+            raise error_from_reply(status, answer, call)
 
-    async def _send(self, call: Call, request_id: str,
-                    timeout: float) -> tuple[int, Any, float, float | None, float]:
+    @staticmethod
+    def _may_repeat(call: Call, failures: int) -> bool:
+        return call.method == "GET" and not call.command and failures < len(READ_RETRY_DELAYS)
+
+    async def _send(self, call: Call, request_id: str, timeout: float
+                    ) -> tuple[int, Any, float, float | None, float, float | None]:
         """Send once: (status, decoded body, the TIMESTAMP we sent in seconds, the server's
-        Date or None, our time when the answer came). Raises _Unanswered when the request
-        may have gone out without an answer, NetworkError when it surely did not."""
+        Date or None, our time when the answer came, Retry-After or None). Raises _Unanswered
+        when the request may have gone out without a readable answer (for a command: the
+        outcome is unknown), NetworkError when it surely did not, ProtocolError when a read
+        got an unreadable, cut-off or oversized reply."""
         now = self.clock.now()
         timestamp = signing.timestamp_ms(now)
         headers = signing.headers(call.method, call.path, developer_id=self.developer_id,
@@ -340,31 +397,33 @@ class NexhomeClient:
                     call.method, self.api + call.path, params=params, data=data, headers=headers,
                     timeout=aiohttp.ClientTimeout(total=timeout,
                                                   sock_connect=min(10.0, timeout))) as response:
-                text = await response.text()
                 local_ts = time.time()
                 status = response.status
                 server_ts = _date_header_time(response.headers.get("Date"))
-                retry_after = response.headers.get("Retry-After")
+                retry_after = _float(response.headers.get("Retry-After"))
+                text = await read_text(response, what="NEXhome")
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # Never connected: nothing reached the server.
             raise NetworkError(f"Could not reach NEXhome at {self._host()} ({_describe(exc)}).",
                                hint="Check the internet connection, proxy or firewall.") from None
+        except ProtocolError as exc:
+            # Cut off or too large: NEXhome did answer, so a command may well have acted.
+            if call.command:
+                raise _Unanswered(exc.message.rstrip(".")) from None
+            raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise _Unanswered(_describe(exc)) from None
         answer = _decode(text)
-        if status == 429:
-            raise RateLimited(VENDOR, 429, _vendor_message(answer),
-                              retry_after=_float(retry_after),
-                              message="NEXhome is limiting how often SiteKit calls it.",
-                              hint="Wait a minute and try again.")
         if answer is None and text.strip() and 200 <= status < 300:
+            if call.command:
+                raise _Unanswered(f"HTTP {status} with an answer that is not JSON")
             raise ProtocolError(f"NEXhome answered {call.path} with something that is not JSON.",
                                 hint="A proxy or captive portal may be in the way.")
         if call.command and status >= 500 and not _is_error_body(answer):
             # Not NEXhome's answer but a gateway's or a crash's: the command may have run.
             raise _Unanswered(f"HTTP {status} without NEXhome's answer")
         log.debug("NEXhome %s %s -> %s", call.method, call.path, status)
-        return status, answer, now, server_ts, local_ts
+        return status, answer, now, server_ts, local_ts, retry_after
 
     async def _object(self, call: Call) -> Mapping[str, Any]:
         answer = await self.request(call)
@@ -450,6 +509,17 @@ def _permission_hint(call: Call | None) -> str:
         return ("Enable the message subscription for this application on the NEXhome open "
                 "platform (Application Management → Details → Message Subscription).")
     return "Ask the NEXhome administrator to grant this application access."
+
+
+def _rate_limited(answer: Any, retry_after: float | None, waits: int) -> RateLimited:
+    if retry_after is not None and retry_after > MAX_RATE_WAIT:
+        message = (f"NEXhome is limiting how often SiteKit calls it and asked for a "
+                   f"{retry_after:.0f} s pause.")
+    else:
+        message = (f"NEXhome is still limiting how often SiteKit calls it after {waits} "
+                   f"waits.")
+    return RateLimited(VENDOR, 429, _vendor_message(answer), retry_after=retry_after,
+                       message=message, hint="Wait a minute and try again.")
 
 
 def _clock_error(answer: Any, offset: float) -> VendorError:
