@@ -10,7 +10,9 @@ personal data the technician does not need there. The message text never goes to
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import replace
+from typing import Iterator
 
 import aiohttp
 
@@ -21,7 +23,7 @@ from app.core.secrets import SecretStore
 from app.core.settings import Settings
 from app.services.feed import Feed
 from app.services.site import SiteProfile, save_nxcloud_account
-from app.vendors.nxcloud.client import NxcloudClient
+from app.vendors.nxcloud.client import NxcloudClient, SendOutcomeUnknown
 from app.vendors.nxcloud.models import (NumberCheckResult, SmsReceipt, WhatsAppReceipt,
                                         WhatsAppTemplate, display_phone, normalize_phone)
 
@@ -100,22 +102,38 @@ class Messaging:
 
     async def send_sms(self, phone: str, text: str, *, sys_message_id: str | None = None,
                        purpose: str = "test") -> SmsReceipt:
-        receipt = await self.client.send_sms(phone, text, sys_message_id=sys_message_id)
+        with self._unknown_outcome(phone, "sms", f"SMS ({purpose})"):
+            receipt = await self.client.send_sms(phone, text, sys_message_id=sys_message_id)
         self._publish(phone, "sms", f"SMS sent ({purpose})", message_id=receipt.message_id)
         return receipt
 
     async def send_whatsapp(self, phone: str, text: str, *, purpose: str = "test") -> WhatsAppReceipt:
-        receipt = await self.client.send_whatsapp_text(phone, text)
+        with self._unknown_outcome(phone, "whatsapp", f"WhatsApp message ({purpose})"):
+            receipt = await self.client.send_whatsapp_text(phone, text)
         self._publish(phone, "whatsapp", f"WhatsApp message sent ({purpose})",
                       message_id=receipt.message_id)
         return receipt
 
     async def send_whatsapp_template(self, phone: str, template: WhatsAppTemplate, *,
                                      purpose: str = "test") -> WhatsAppReceipt:
-        receipt = await self.client.send_whatsapp_template(phone, template)
+        with self._unknown_outcome(phone, "whatsapp", f"WhatsApp template {template.name} ({purpose})"):
+            receipt = await self.client.send_whatsapp_template(phone, template)
         self._publish(phone, "whatsapp", f"WhatsApp template {template.name} sent ({purpose})",
                       message_id=receipt.message_id)
         return receipt
+
+    @contextmanager
+    def _unknown_outcome(self, phone: str, kind: str, what: str) -> Iterator[None]:
+        """A send whose answer was lost still goes in the feed: it may have reached the
+        resident, and the feed is where the technician looks before sending again."""
+        try:
+            yield
+        except SendOutcomeUnknown as exc:
+            payload = {"outcome": "unknown"}
+            if exc.sys_message_id:
+                payload["sys_message_id"] = exc.sys_message_id
+            self._publish(phone, kind, f"{what}: outcome unknown, sent", **payload)
+            raise
 
     def _publish(self, phone: str, kind: str, what: str, **payload) -> None:
         who = masked_phone(phone)

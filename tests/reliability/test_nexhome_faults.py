@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.clock import ClockSkew
 from app.core.errors import AuthError, NetworkError, ProtocolError, RateLimited, VendorError
 from app.core.events import Event
-from app.core.http import ReplyTooLarge, make_session
-from app.core.settings import HttpSettings
+from app.core.http import ReplyTooLarge
 from app.core.store import EventStore
 from app.services.building import Building, CommandNeedsDecision
 from app.services.feed import Feed
@@ -57,17 +55,9 @@ async def sim(note_secret):
 
 
 @pytest.fixture
-def clock():
-    return ClockSkew()
-
-
-@pytest.fixture
-async def session(clock):
-    session = make_session(HttpSettings(timeout_seconds=10), clock)
-    try:
-        yield session
-    finally:
-        await session.close()
+def session(http_session):
+    """The app's own session (conftest): timeouts and the Date-header clock tracker."""
+    return http_session
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ Fault knobs (`sim.faults`): `delay_seconds` before every reply; `clock_offset` (
 clock minus real clock: the `ts` window and the `Date` header); `drop_after_acting` (a send
 is accepted and recorded in the outbox, then the connection is cut before the reply);
 `http_status` (every call answers it, plain text); `insufficient_balance` (SMS "3", WhatsApp
-9005, number check 211). Settings: `result_delay_seconds` (a check's result appears in the
+9005, number check 211); `script` (a `FaultScript`: scripted generic HTTP faults per path,
+served before the common checks: 429 storms with Retry-After, 5xx bursts in plain text as
+NXCloud's gateway sends them, drops before or after acting, truncated, malformed and
+oversized replies). Settings: `result_delay_seconds` (a check's result appears in the
 query this long after the submit), `sms_per_number_per_hour` (code "27" beyond it; None
 turns the limit off), `account.businesses` (bizTypes the account may use; others get 1005),
 `templates` (WhatsApp templates by name).
@@ -30,6 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.simulators.faults import FaultScript, fault_middleware
 from app.simulators.listening import listen, url_host
 
 from app.simulators.nxcloud import demo
@@ -45,6 +49,8 @@ class Faults:
     drop_after_acting: bool = False
     http_status: int | None = None
     insufficient_balance: bool = False
+    # The middleware holds this object: script on it (add/storm/clear), never replace it.
+    script: FaultScript = field(default_factory=FaultScript)
 
 
 @dataclass
@@ -107,7 +113,7 @@ class NxcloudSim:
         if self._runner is not None:
             raise RuntimeError("simulator already started")
         self._host = host
-        app = web.Application()
+        app = web.Application(middlewares=[fault_middleware(self.faults.script)])
         NxcloudApi(self).add_routes(app)
         app.on_response_prepare.append(self._date_header)
         self._runner, self._port = await listen(app, host, port)

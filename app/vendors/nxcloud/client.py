@@ -10,7 +10,10 @@
 Every call is a signed JSON POST (signing.py): the body is serialised once, and the bytes
 signed are the bytes sent. `ts` comes from the shared `ClockSkew`; a 1004 (timestamp
 refused) whose reply carries a `Date` more than 60 s from our `ts` corrects the clock and
-is sent once more (the server refused it before acting, so nothing goes out twice).
+is sent once more (the server refused it before acting, so nothing goes out twice). A 429
+is waited out per its Retry-After (bounded); a read (the number-check query) is sent again
+after a 5xx or a dropped connection (bounded). Every reply is read through `read_text`
+(size limit; a cut-off reply is a ProtocolError, or SendOutcomeUnknown for a send).
 
 Sends are never retried after an ambiguous failure (the connection broke or timed out
 after the request left, a 5xx or an unreadable reply): the message may have gone out, so
@@ -35,6 +38,7 @@ import aiohttp
 
 from app.core.clock import ClockSkew
 from app.core.errors import AuthError, NetworkError, ProtocolError, RateLimited, SiteKitError, VendorError
+from app.core.http import read_text
 from app.core.logs import redact_text
 from app.vendors.nxcloud import models, signing
 from app.vendors.nxcloud.models import (NumberCheckPage, NumberCheckResult, NumberCheckTicket, SmsReceipt,
@@ -48,6 +52,13 @@ DEFAULT_API = "https://api2.nxcloud.com"
 QUERY_PAGE_SIZE = 100
 # A check's result is normally ready within seconds; polling is bounded in count as well.
 MAX_POLLS = 60
+# A read that meets a 5xx or a dropped connection is sent again after these waits.
+READ_RETRY_DELAYS = (0.5, 1.5)
+# A 429 is waited out (Retry-After, or DEFAULT_RATE_WAIT) at most MAX_RATE_WAITS times per
+# call; a pause longer than MAX_RATE_WAIT becomes a clear error instead of a frozen screen.
+MAX_RATE_WAITS = 5
+MAX_RATE_WAIT = 30.0
+DEFAULT_RATE_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,14 @@ class Endpoint:
     path: str
     biz_type: int
     action: str
+    # A read: sending it again cannot send or charge anything twice.
+    safe: bool = False
 
 
 SMS = Endpoint("/api/sms/mtsend_v2", 3, "mtsend")
 WHATSAPP = Endpoint("/api/wa/mt", 2, "mt")
 NUMBER_CHECK = Endpoint("/api/number/check", 1, "numbercheck")
-NUMBER_QUERY = Endpoint("/api/number/query", 1, "numbercheck")
+NUMBER_QUERY = Endpoint("/api/number/query", 1, "numbercheck", safe=True)
 
 
 class SendOutcomeUnknown(SiteKitError):
@@ -259,23 +272,68 @@ class NxcloudClient:
                    sending: tuple[str, str, str | None] | None = None) -> dict[str, Any]:
         """One signed POST; returns the decoded reply whatever its code, after the common
         errors 1001-1005 are raised. `body` as bytes is sent (and signed) untouched.
-        `sending` = (what, phone, sys_message_id) marks a call that sends a message."""
+        `sending` = (what, phone, sys_message_id) marks a call that sends a message.
+
+        Sent again, within bounds, only when that cannot do anything twice: after a 429 (the
+        request was refused before anything happened; Retry-After is waited out), after a
+        1004 with a clock correction (once), and for a read (`endpoint.safe`) after a 5xx or
+        a dropped connection."""
         data = body if isinstance(body, bytes) else signing.body_bytes(body)
-        reply, sent_ms, server_time, local_time = await self._send(endpoint, data, sending)
-        if (models.reply_code(reply) == 1004 and server_time is not None
-                and abs(server_time * 1000 - sent_ms) > signing.TS_WINDOW_MS):
-            log.warning("NXCloud refused the timestamp and its clock differs from ours by %.0f s; "
-                        "retrying once with the server's time", server_time - sent_ms / 1000)
-            self.clock.observe(server_time - local_time)
-            reply, *_ = await self._send(endpoint, data, sending)
-        code = models.reply_code(reply)
-        if code is not None and code in models.COMMON_CODES:
-            raise self._common_error(code, reply)
-        return reply
+        rate_waits = failures = 0
+        clock_fixed = False
+        while True:
+            try:
+                status, text, sent_ms, server_time, local_time, retry_after = await self._send(
+                    endpoint, data, sending)
+            except _Lost as exc:
+                if endpoint.safe and failures < len(READ_RETRY_DELAYS):
+                    await asyncio.sleep(READ_RETRY_DELAYS[failures])
+                    failures += 1
+                    continue
+                raise _lost(sending, exc.cause) from None
+            if status == 429:
+                wait = DEFAULT_RATE_WAIT if retry_after is None else max(0.0, retry_after)
+                if rate_waits >= MAX_RATE_WAITS or wait > MAX_RATE_WAIT:
+                    raise _rate_limited(retry_after, rate_waits)
+                rate_waits += 1
+                log.info("NXCloud asked SiteKit to wait %.1f s (429 on %s)", wait, endpoint.path)
+                await asyncio.sleep(wait)
+                continue
+            reply = _decode(text)
+            if reply is None or (status >= 400 and models.reply_code(reply) is None):
+                if status >= 500 and endpoint.safe and failures < len(READ_RETRY_DELAYS):
+                    await asyncio.sleep(READ_RETRY_DELAYS[failures])
+                    failures += 1
+                    continue
+                if sending is not None and (status >= 500 or status < 400):
+                    what, phone, sys_id = sending
+                    raise SendOutcomeUnknown(what, phone, f"NXCloud answered HTTP {status} without a "
+                                                          f"result", sys_message_id=sys_id)
+                if status >= 500:
+                    raise NetworkError(f"NXCloud is not answering properly right now (HTTP {status}).",
+                                       hint="Try again in a few minutes.")
+                raise ProtocolError(f"NXCloud answered {endpoint.path} with something SiteKit cannot "
+                                    f"read (HTTP {status}).",
+                                    hint="A proxy may be in the way, or the API address is wrong.")
+            log.debug("NXCloud %s -> code %s", endpoint.path, reply.get("code"))
+            if (models.reply_code(reply) == 1004 and not clock_fixed and server_time is not None
+                    and abs(server_time * 1000 - sent_ms) > signing.TS_WINDOW_MS):
+                log.warning("NXCloud refused the timestamp and its clock differs from ours by %.0f s; "
+                            "retrying once with the server's time", server_time - sent_ms / 1000)
+                self.clock.observe(server_time - local_time)
+                clock_fixed = True
+                continue
+            code = models.reply_code(reply)
+            if code is not None and code in models.COMMON_CODES:
+                raise self._common_error(code, reply)
+            return reply
 
     async def _send(self, endpoint: Endpoint, data: bytes, sending: tuple[str, str, str | None] | None
-                    ) -> tuple[dict[str, Any], int, float | None, float]:
-        """Send once: (reply, the ts we sent in ms, server time from Date or None, local time then)."""
+                    ) -> tuple[int, str, int, float | None, float, float | None]:
+        """Send once: (status, reply text, the ts we sent in ms, server time from Date or None,
+        local time then, Retry-After or None). Raises NetworkError when nothing reached NXCloud,
+        _Lost when the request may have gone out without an answer, and for a reply cut off or
+        too large: SendOutcomeUnknown for a send, ProtocolError otherwise."""
         ts = signing.timestamp_ms(self.clock.now())
         headers = signing.signed_headers(access_key=self.access_key, access_secret=self._access_secret,
                                          biz_type=endpoint.biz_type, action=endpoint.action, ts=ts, body=data)
@@ -285,31 +343,21 @@ class NxcloudClient:
                 local_time = time.time()
                 server_time = _date_header_time(response.headers.get("Date"))
                 status = response.status
-                text = await response.text()
+                retry_after = _float(response.headers.get("Retry-After"))
+                text = await read_text(response, what="NXCloud")
         except aiohttp.ClientConnectorError as exc:
             # Never connected: nothing reached NXCloud, so even a send is known not to have happened.
             raise NetworkError(f"Could not reach NXCloud ({_describe(exc)}).",
                                hint="Check the internet connection, any proxy or firewall.") from None
+        except ProtocolError as exc:
+            if sending is not None:  # NXCloud answered: the message may well have gone out
+                what, phone, sys_id = sending
+                raise SendOutcomeUnknown(what, phone, exc.message.rstrip("."),
+                                         sys_message_id=sys_id) from None
+            raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            if sending is not None:
-                what, phone, sys_id = sending
-                raise SendOutcomeUnknown(what, phone, f"the connection failed before NXCloud answered "
-                                                      f"({_describe(exc)})", sys_message_id=sys_id) from None
-            raise NetworkError(f"NXCloud did not answer ({_describe(exc)}).",
-                               hint="Check the internet connection and try again.") from None
-        reply = _decode(text)
-        if reply is None or (status >= 400 and models.reply_code(reply) is None):
-            if sending is not None and (status >= 500 or status < 400):
-                what, phone, sys_id = sending
-                raise SendOutcomeUnknown(what, phone, f"NXCloud answered HTTP {status} without a result",
-                                         sys_message_id=sys_id)
-            if status >= 500:
-                raise NetworkError(f"NXCloud is not answering properly right now (HTTP {status}).",
-                                   hint="Try again in a few minutes.")
-            raise ProtocolError(f"NXCloud answered {endpoint.path} with something SiteKit cannot read "
-                                f"(HTTP {status}).", hint="A proxy may be in the way, or the API address is wrong.")
-        log.debug("NXCloud %s -> code %s", endpoint.path, reply.get("code"))
-        return reply, int(ts), server_time, local_time
+            raise _Lost(_describe(exc)) from None
+        return status, text, int(ts), server_time, local_time, retry_after
 
     def _common_error(self, code: int, reply: Mapping[str, Any]) -> VendorError:
         text, hint = models.COMMON_CODES[code]
@@ -381,6 +429,32 @@ def _check_error(reply: Mapping[str, Any]) -> VendorError:
     return VendorError(VENDOR, code, vendor_text, message=text, hint=hint)
 
 
+class _Lost(Exception):
+    """The request may have reached NXCloud; no answer came back."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def _lost(sending: tuple[str, str, str | None] | None, cause: str) -> SiteKitError:
+    if sending is not None:
+        what, phone, sys_id = sending
+        return SendOutcomeUnknown(what, phone, f"the connection failed before NXCloud answered ({cause})",
+                                  sys_message_id=sys_id)
+    return NetworkError(f"NXCloud did not answer ({cause}).",
+                        hint="Check the internet connection and try again.")
+
+
+def _rate_limited(retry_after: float | None, waits: int) -> RateLimited:
+    if retry_after is not None and retry_after > MAX_RATE_WAIT:
+        text = f"NXCloud is limiting how often SiteKit calls it and asked for a {retry_after:.0f} s pause."
+    else:
+        text = f"NXCloud is still limiting how often SiteKit calls it after {waits} waits."
+    return RateLimited(VENDOR, 429, "", retry_after=retry_after, message=text,
+                       hint="Nothing was sent. Wait a minute and try again.")
+
+
 # -- small helpers ----------------------------------------------------------------------------
 
 def _masked(number: str) -> str:
@@ -406,6 +480,13 @@ def _date_header_time(header: str | None) -> float | None:
     try:
         return parsedate_to_datetime(header).timestamp()
     except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
         return None
 
 
