@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, MutableSequence
 
 from aiohttp import web
 
@@ -77,8 +77,21 @@ def error_reply(status: int) -> web.Response:
     return web.json_response({"error": status, "reason": "simulated failure"}, status=status)
 
 
+def recording_middleware(seen: MutableSequence[tuple[str, str]]):
+    """Note (method, path) of every request, faulted or not: tests count what reached the
+    device (e.g. that a POST /ap was never sent twice)."""
+
+    @web.middleware
+    async def record(request: web.Request, handler) -> web.StreamResponse:
+        seen.append((request.method, request.path))
+        return await handler(request)
+
+    return record
+
+
 def make_ap_app(identity: dict[str, Any], on_details: Callable[[ApDetails, web.Request], Awaitable[
-        web.StreamResponse | None]], faults: FaultScript | None = None) -> web.Application:
+        web.StreamResponse | None]], faults: FaultScript | None = None,
+        seen: MutableSequence[tuple[str, str]] | None = None) -> web.Application:
     """The AP-mode app; `on_details` runs for an accepted `POST /ap` and may answer instead
     (None: answer `{"error":0}`)."""
 
@@ -95,7 +108,9 @@ def make_ap_app(identity: dict[str, Any], on_details: Callable[[ApDetails, web.R
         answer = await on_details(details, request)
         return answer if answer is not None else web.json_response({"error": 0})
 
-    middlewares = [fault_middleware(faults, error_reply)] if faults is not None else []
+    middlewares = [recording_middleware(seen)] if seen is not None else []
+    if faults is not None:
+        middlewares.append(fault_middleware(faults, error_reply))
     app = web.Application(middlewares=middlewares)
     app.router.add_get("/device", device)
     app.router.add_post("/ap", ap)

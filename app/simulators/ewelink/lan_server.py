@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from app.simulators.ewelink import devices as device_rules
+from app.simulators.ewelink.ap_server import recording_middleware
 from app.simulators.ewelink.lan_cipher import CipherError, decrypt, encrypt
 from app.simulators.faults import fault_middleware
 
@@ -68,7 +69,8 @@ def make_lan_app(device: SimulatedSonoff) -> web.Application:
                 "reason": "simulated failure"}
         return web.json_response(body, status=status, headers={"Connection": "close"})
 
-    app = web.Application(middlewares=[fault_middleware(device.faults.script, error_reply)])
+    app = web.Application(middlewares=[recording_middleware(device.faults.seen),
+                                       fault_middleware(device.faults.script, error_reply)])
     app.router.add_post("/zeroconf/{command}", command)
     return app
 

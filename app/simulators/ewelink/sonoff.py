@@ -79,6 +79,7 @@ class DeviceFaults:
     # Scripted HTTP faults on both of its web servers (hotspot and LAN); it outlives the
     # hotspot closing and reopening, so a script set in pairing mode still applies after.
     script: FaultScript = field(default_factory=FaultScript)
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (method, path), both servers
 
 
 class SimulatedSonoff:
@@ -205,7 +206,8 @@ class SimulatedSonoff:
     async def _open_ap(self, port: int) -> None:
         identity = {"deviceid": self.deviceid, "apikey": self.devicekey, "chipid": self.chipid,
                     "accept": "post"}
-        runner = web.AppRunner(make_ap_app(identity, self._on_ap_details, self.faults.script), access_log=None,
+        runner = web.AppRunner(make_ap_app(identity, self._on_ap_details, self.faults.script,
+                                           self.faults.seen), access_log=None,
                                shutdown_timeout=0.5)
         await runner.setup()
         try:

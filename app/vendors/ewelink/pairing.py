@@ -412,20 +412,12 @@ class EwelinkPairing:
                               hint=HOTSPOT_HINT, retry=True) from None
         except _Unreadable as exc:
             return self._lost(f"its answer could not be read: {exc.message}")
-        reply = _json(text)
-        code = reply.get("error") if isinstance(reply, dict) else None
-        if code == 0 and status == 200:
-            self._wifi_sent()
-            return StepOutcome(DONE, f"The device accepted the details for “{self.plan.ssid}” "
-                                     f"and is leaving pairing mode.")
-        if not isinstance(reply, dict) or status >= 500:
-            # A server error or an unreadable answer says nothing about whether the firmware
-            # applied the details before failing.
-            return self._lost(f"it answered HTTP {status}"
-                              f"{'' if isinstance(reply, dict) else ' with no readable reply'}")
-        reason = str(reply.get("reason") or reply.get("msg") or "")
-        raise StepFailure(f"The device refused the Wi-Fi details: {reason or 'error ' + str(code)}.",
-                          hint=_refusal_hint(reason))
+        unknown = parse_ap_reply(status, text)
+        if unknown is not None:
+            return self._lost(unknown)
+        self._wifi_sent()
+        return StepOutcome(DONE, f"The device accepted the details for “{self.plan.ssid}” "
+                                 f"and is leaving pairing mode.")
 
     def _lost(self, what: str) -> "_LostAnswer":
         # Until shown otherwise the device may hold the details: a run that stops now must
@@ -778,6 +770,24 @@ def parse_device_reply(status: int, text: str, host: str) -> dict[str, Any]:
             "chipid": chipid if chipid is None or _plain_id(chipid, 64) else None}
 
 
+def parse_ap_reply(status: int, text: str) -> str | None:
+    """`POST /ap`'s reply: None when the device accepted the details, else what makes the
+    outcome unknown (a server error, an unreadable reply). A refusal raises StepFailure."""
+    reply = _json(text)
+    code = reply.get("error") if isinstance(reply, dict) else None
+    if code == 0 and not isinstance(code, bool) and status == 200:
+        return None
+    if not isinstance(reply, dict) or status >= 500:
+        # A server error or an unreadable answer says nothing about whether the firmware
+        # applied the details before failing.
+        return f"it answered HTTP {status}{'' if isinstance(reply, dict) else ' with no readable reply'}"
+    reason = reply.get("reason") or reply.get("msg") or ""
+    reason = (reason if isinstance(reason, str) else json.dumps(reason))[:200]
+    shown = reason or f"error {str(code)[:40]}"
+    raise StepFailure(f"The device refused the Wi-Fi details: {shown}.",
+                      hint=_refusal_hint(reason))
+
+
 def _plain_id(value: Any, longest: int) -> bool:
     """A short printable ASCII token: what device ids, keys and chip ids are."""
     return (isinstance(value, str) and 0 < len(value) <= longest and value.isascii()
@@ -806,7 +816,7 @@ def normalise_url(url: str) -> str:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested thousands deep
         return None
 
 
