@@ -104,6 +104,10 @@ def pairing_for(ewelink_sim, device, session, cloud, memos=None, **overrides) ->
                           timeouts=timeouts(**overrides), on_memo=memos)
 
 
+def messages_of(snapshots, step: str) -> list[str]:
+    return [p.step(step).message for p in snapshots]
+
+
 def count(device, method: str, path: str) -> int:
     return device.faults.seen.count((method, path))
 
@@ -237,6 +241,41 @@ async def test_ewelink_pairing_post_ap_truncated_reply(ewelink_sim, make_sonoff,
     assert failed.value.step == "send_wifi"
     assert "cut off" in failed.value.message and "still in pairing mode" in failed.value.message
     assert count(device, "POST", "/ap") == 1
+
+
+async def test_ewelink_pairing_reply_lost_then_cloud_5xx_while_watching(
+        ewelink_sim, make_sonoff, client, device_session):
+    """After a lost answer the device is watched for online; a cloud 5xx burst during that
+    watch (more than the client's own retries) does not end it, and nothing is re-posted."""
+    device = await make_sonoff()
+    device.faults.script.add(HttpFault("drop_after", path="/ap", method="POST"))
+    pairing = pairing_for(ewelink_sim, device, device_session, client, wait_cloud=20)
+    stormed, seen = [], []
+
+    def storm_once_added(progress):
+        seen.append(progress)
+        if progress.step("add").status == DONE and not stormed:
+            stormed.append(ewelink_sim.faults.script.storm(
+                6, status=503, retry_after=None, path="/api/user/device", method="GET"))
+
+    result = await pairing.run(storm_once_added)
+    assert result.online and stormed and stormed[0].times == 0  # the whole burst was served
+    assert any("cloud did not answer" in m for m in messages_of(seen, "wait_cloud"))
+    assert count(device, "POST", "/ap") == 1
+    assert await on_account(client, device.deviceid) == 1
+
+
+async def test_ewelink_pairing_add_5xx_burst_never_adds_twice(ewelink_sim, make_sonoff, client,
+                                                              device_session):
+    """Adding is retried (after listing again) through a 5xx burst: on the account once."""
+    device = await make_sonoff()
+    ewelink_sim.faults.script.storm(3, status=503, retry_after=None,
+                                    path="/api/user/device/add", method="POST")
+    pairing = pairing_for(ewelink_sim, device, device_session, client, add=15)
+    result = await pairing.run()
+    assert result.online and pairing.steps[5].attempts >= 2
+    assert ewelink_sim.faults.script.served("status") == 3
+    assert await on_account(client, device.deviceid) == 1
 
 
 # -- pairing: GET /device -------------------------------------------------------------------

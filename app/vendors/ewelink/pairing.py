@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.core import network
-from app.core.errors import AuthError, NetworkError, ProtocolError, SiteKitError, VendorError
+from app.core.errors import (AuthError, NetworkError, ProtocolError, RateLimited, SiteKitError,
+                             VendorError)
 from app.core.http import ReplyTooLarge, read_text
 from app.core.logs import redact_text
 from app.vendors.ewelink.models import Device
@@ -492,6 +493,13 @@ class EwelinkPairing:
                 self._devices = await self.cloud.devices()
             except AuthError:
                 raise
+            except VendorError as exc:
+                if not cloud_hiccup(exc):
+                    raise
+                run.say(f"The eWeLink cloud is busy ({exc.message}); asking again…")
+                first = False
+                await asyncio.sleep(self.timeouts.poll_interval)
+                continue
             except (NetworkError, ProtocolError, asyncio.TimeoutError) as exc:
                 # ProtocolError: a captive portal answering for the cloud counts as "not yet".
                 run.say("Reconnect this laptop to the site's normal Wi-Fi (or any network with "
@@ -513,7 +521,12 @@ class EwelinkPairing:
 
     async def _add(self, run: StepRun) -> StepOutcome:
         deviceid = self.identity["deviceid"]
-        devices = self._devices if self._devices is not None else await self.cloud.devices()
+        try:
+            devices = self._devices if self._devices is not None else await self.cloud.devices()
+        except VendorError as exc:
+            if cloud_hiccup(exc):  # listing is a read: look again (the step is bounded)
+                raise StepFailure(exc.message, hint=exc.hint, retry=True) from None
+            raise
         self._devices = None  # a retry must look again
         existing = next((d for d in devices if d.deviceid == deviceid), None)
         if existing is not None:
@@ -543,7 +556,8 @@ class EwelinkPairing:
         except (NetworkError, AuthError):
             raise
         except VendorError as exc:
-            raise StepFailure(exc.message, hint=exc.hint) from None
+            # A busy cloud: the retry lists the devices first, so it never adds twice.
+            raise StepFailure(exc.message, hint=exc.hint, retry=cloud_hiccup(exc)) from None
 
     async def _add_earlier(self, run: StepRun, devices: list[Device],
                            outcome: StepOutcome) -> StepOutcome:
@@ -585,7 +599,12 @@ class EwelinkPairing:
                     probe.result()  # raises the "back in pairing mode" failure
                 try:
                     devices = await self.cloud.devices()
-                except (NetworkError, ProtocolError) as exc:
+                except AuthError:
+                    raise
+                except (NetworkError, ProtocolError, VendorError) as exc:
+                    # The device has the Wi-Fi: a cloud hiccup is no reason to stop watching.
+                    if isinstance(exc, VendorError) and not cloud_hiccup(exc):
+                        raise
                     run.say(f"The cloud did not answer ({exc.message}); asking again…")
                     devices = []
                 found = next((d for d in devices if d.deviceid == deviceid), None)
@@ -768,6 +787,15 @@ def parse_device_reply(status: int, text: str, host: str) -> dict[str, Any]:
         and chipid != "" else None
     return {"deviceid": deviceid, "apikey": devicekey,
             "chipid": chipid if chipid is None or _plain_id(chipid, 64) else None}
+
+
+def cloud_hiccup(exc: BaseException) -> bool:
+    """A cloud error worth asking again about later (busy, rate limited, server error)."""
+    if isinstance(exc, AuthError):
+        return False
+    if isinstance(exc, RateLimited):
+        return True
+    return isinstance(exc, VendorError) and exc.code in (500, 502, 503, 504)
 
 
 def parse_ap_reply(status: int, text: str) -> str | None:
