@@ -132,6 +132,10 @@ class EwelinkAccount:
         if self.signed_in:
             return
         if self.profile.demo_credentials is None:
+            if self.client is not None and self.client.ended is not None:
+                # The cloud ended the session (a sign-in elsewhere, an expired refresh
+                # token): an AuthError, which the GUI turns into its sign-in page.
+                raise self.client.ended
             raise ConfigError("SiteKit is not signed in to eWeLink.",
                               hint="Sign in first (the Sign in page, or `sitekit ewelink login`).")
         region, account, password = self.profile.demo_credentials

@@ -88,6 +88,9 @@ class EwelinkClient:
         self._refresh_lock = asyncio.Lock()
         # deviceid -> the apikey the device list gave (the owner's; differs for shared devices)
         self.device_apikeys: dict[str, str] = {}
+        # Why the cloud ended our session (a sign-in elsewhere, an expired refresh token),
+        # so later calls repeat that instead of a vague "not signed in".
+        self.ended: AuthError | None = None
 
     # -- state ------------------------------------------------------------------------
 
@@ -114,8 +117,14 @@ class EwelinkClient:
             except Exception:  # a failing store must not break the sign-in itself
                 log.exception("eWeLink: storing tokens failed")
 
+    def _end_session(self, error: AuthError) -> None:
+        self.ended = error
+        self._set_tokens(None)
+
     def _require_tokens(self) -> Tokens:
         if self._tokens is None:
+            if self.ended is not None:
+                raise self.ended
             raise AuthError(VENDOR, None, message="Not signed in to eWeLink.",
                             hint="Sign in with the account used in the eWeLink app.")
         return self._tokens
@@ -160,6 +169,7 @@ class EwelinkClient:
         except (KeyError, AttributeError, TypeError):
             raise ProtocolError("eWeLink accepted the sign-in but sent no tokens.",
                                 hint="The service may have changed; try again later.") from None
+        self.ended = None
         self._set_tokens(tokens)
         log.info("eWeLink: signed in (region %s)", self.region)
         return tokens
@@ -183,7 +193,7 @@ class EwelinkClient:
         if reply.get("error") != 0:
             error = self._error(reply, call="refresh")
             if isinstance(error, AuthError):
-                self._set_tokens(None)
+                self._end_session(error)
             raise error
         if not reply.get("at") or not reply.get("rt"):
             raise ProtocolError("eWeLink answered the token refresh without tokens.",
@@ -263,8 +273,8 @@ class EwelinkClient:
         code = _code(reply)
         if code not in (0, None):
             error = self._error(reply, call="bearer")
-            if code == 401:
-                self._set_tokens(None)
+            if code == 401 and isinstance(error, AuthError):
+                self._end_session(error)
             raise error
         return reply
 

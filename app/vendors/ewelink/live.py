@@ -298,7 +298,8 @@ class EwelinkLive(LiveChannel):
         async for msg in ws:
             self._last_heard = time.monotonic()
             if msg.type == aiohttp.WSMsgType.ERROR:
-                self.last_error = _read_error(ws.exception())
+                self.last_error = _read_error(msg.data if isinstance(msg.data, BaseException)
+                                              else ws.exception())
                 log.warning("eWeLink live: %s", self.last_error.message)
                 return
             if msg.type != aiohttp.WSMsgType.TEXT:
