@@ -208,14 +208,20 @@ async def test_nexhome_429_storm_that_does_not_end(client, sim):
 
 # -- 2. 5xx bursts ----------------------------------------------------------------------------
 
-async def test_nexhome_5xx_burst_read_retried(client, sim):
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """The product's re-read waits (0.5 s, 1.5 s) shortened: the rows count requests."""
+    monkeypatch.setattr(nexhome_client, "READ_RETRY_DELAYS", (0.05, 0.1))
+
+
+async def test_nexhome_5xx_burst_read_retried(client, sim, quick_retries):
     sim.faults.script.storm(2, status=503, retry_after=None, path=ACCESS, method="GET")
     door = await client.door(MAIN_ENTRANCE)
     assert door.id == MAIN_ENTRANCE
     assert sim.faults.script.requests == 3
 
 
-async def test_nexhome_5xx_burst_read_bounded(client, sim):
+async def test_nexhome_5xx_burst_read_bounded(client, sim, quick_retries):
     sim.faults.script.storm(50, status=500, retry_after=None, path=ACCESS, method="GET")
     with pytest.raises(VendorError) as caught:
         await client.door(MAIN_ENTRANCE)

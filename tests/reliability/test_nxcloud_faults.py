@@ -114,7 +114,13 @@ async def test_nxcloud_429_storm_that_does_not_end(client, sim):
 
 # -- 2. 5xx bursts ----------------------------------------------------------------------------
 
-async def test_nxcloud_5xx_burst_query_retried(client, sim):
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """The product's re-read waits (0.5 s, 1.5 s) shortened: the rows count requests."""
+    monkeypatch.setattr(nxcloud_client, "READ_RETRY_DELAYS", (0.05, 0.1))
+
+
+async def test_nxcloud_5xx_burst_query_retried(client, sim, quick_retries):
     """The number-check query is a read: a short 5xx burst is ridden out."""
     sim.faults.script.storm(2, status=503, retry_after=None, path=QUERY)
     result = await client.check_number(ALICE, 1, wait=10, poll_interval=0.2)
@@ -122,7 +128,7 @@ async def test_nxcloud_5xx_burst_query_retried(client, sim):
     assert sim.faults.script.served("status") == 2
 
 
-async def test_nxcloud_5xx_burst_query_bounded(client, sim):
+async def test_nxcloud_5xx_burst_query_bounded(client, sim, quick_retries):
     sim.faults.script.storm(50, status=502, retry_after=None, path=QUERY)
     with pytest.raises(NetworkError) as caught:
         await client.number_check_results(message_id="x" * 20)

@@ -586,7 +586,7 @@ def _float(value: str | None) -> float | None:
 def _opt_int(value: Any, default: int) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON Infinity is a float
         return default
 
 

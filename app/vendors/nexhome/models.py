@@ -30,7 +30,7 @@ def _int(value: Any, default: int | None = None) -> int | None:
         return default
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON Infinity is a float
         return default
 
 

@@ -238,7 +238,7 @@ class NxcloudClient:
         def integer(key: str, default: int) -> int:
             try:
                 return int(data.get(key))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # JSON Infinity
                 return default
 
         return NumberCheckPage(results=results, page=integer("page", page),

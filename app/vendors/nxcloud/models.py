@@ -374,7 +374,7 @@ def parse_check_result(item: Mapping[str, Any]) -> NumberCheckResult:
     def integer(value: Any) -> int | None:
         try:
             return int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # JSON Infinity
             return None
 
     def number(value: Any) -> float | None:
