@@ -517,6 +517,8 @@ def parse_lan_reply(status: int, text: str, devicekey: str, *, deviceid: str, ba
     if status != 200:
         raise lan_error(status, "", deviceid, base_url)
     result = dict(reply)
+    if not isinstance(result.get("params", {}), dict):
+        del result["params"]  # callers take `params` as the device's state: a dict or absent
     state = reply.get("data")
     iv = reply.get("iv")
     if iv and isinstance(iv, str) and isinstance(state, str) and state:

@@ -30,7 +30,10 @@ class LanCryptoError(ProtocolError):
 
 def device_key(devicekey: str) -> bytes:
     """The AES key: MD5 of the device key's UTF-8 bytes."""
-    return hashlib.md5(devicekey.encode("utf-8")).digest()  # noqa: S324 (the protocol's choice)
+    # surrogatepass: a key that arrived with lone surrogates (JSON allows "\ud800") still
+    # gives a key, which then fails to decrypt as a ProtocolError instead of crashing here.
+    raw = devicekey.encode("utf-8", "surrogatepass")
+    return hashlib.md5(raw).digest()  # noqa: S324 (the protocol's choice)
 
 
 def encrypt(devicekey: str, plaintext: bytes | str, iv: bytes | None = None) -> tuple[str, str]:

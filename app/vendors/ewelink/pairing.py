@@ -152,9 +152,17 @@ class PairingMemo:
         if not text:
             return None
         try:
-            return cls(**json.loads(text))
-        except (TypeError, ValueError):
+            raw = json.loads(text)
+            memo = cls(**raw)
+        except (TypeError, ValueError, RecursionError):
             return None
+        # Stored by an older or damaged write: a memo of the wrong shape is no memo.
+        texts = (memo.device_url, memo.deviceid, memo.devicekey, memo.name)
+        if not all(isinstance(t, str) for t in texts) or not memo.deviceid \
+                or not isinstance(memo.wifi_sent, bool) \
+                or not (memo.chipid is None or isinstance(memo.chipid, str)):
+            return None
+        return memo
 
     def __repr__(self) -> str:
         return (f"PairingMemo({self.deviceid!r} at {self.device_url!r}, "
