@@ -22,7 +22,7 @@ from app.core.ratelimit import ServerQuota
 from app.services.feed import Feed
 from app.services.nuheat import NuheatAccount
 from app.vendors.nuheat import schedule_rules
-from app.vendors.nuheat.client import NotFound, NuheatClient, ScheduleReadOnly
+from app.vendors.nuheat.client import ChangeOutcomeUnknown, NotFound, NuheatClient, ScheduleReadOnly
 from app.vendors.nuheat.live import NuheatLive
 from app.vendors.nuheat.models import (
     SET_POINT_MAX, SET_POINT_MIN, EnergyUsageModel, GroupModel, OperatingMode, ScheduleMode,
@@ -268,7 +268,15 @@ class Thermostats:
             self._schedules[serial] = ScheduleState(None, READ_ONLY_REASON)
             self._notify(serial)
             raise
-        saved = await client.schedule(serial)
+        except ChangeOutcomeUnknown as lost:
+            # Never sent again on our own: read what the thermostat has and say so.
+            saved = await self._read_back(client.schedule(serial))
+            if saved is None or _schedule_key(saved) != _schedule_key(schedule):
+                self._publish_unknown(serial, "schedule", "schedule save", lost)
+                raise
+            log.info("Nuheat's answer to saving %s's schedule was lost; reading it back shows it saved", serial)
+        else:
+            saved = await client.schedule(serial)
         self._schedules[serial] = ScheduleState(saved)
         self._notify(serial)
         name = self._name(serial)
@@ -296,7 +304,16 @@ class Thermostats:
                 update = ThermostatUpdateModel.permanent_hold(serial, set_point)
             else:
                 update = ThermostatUpdateModel.hold(serial, set_point, self._hold_until(until, current))
-        await client.update_thermostat(update)
+        try:
+            await client.update_thermostat(update)
+        except ChangeOutcomeUnknown as lost:
+            # Never sent again on our own: read the thermostat; if it shows what was asked,
+            # the change went through and only its answer was lost.
+            seen = await self._read_back(self._read_thermostat(client, serial))
+            if seen is None or not _mode_applied(seen, mode, set_point):
+                self._publish_unknown(serial, "mode", "mode change", lost)
+                raise
+            log.info("Nuheat's answer to a mode change of %s was lost; reading it back shows it applied", serial)
         try:
             after = await self._read_thermostat(client, serial)
         except SiteKitError as exc:
@@ -316,6 +333,21 @@ class Thermostats:
             "mode": int(mode), "set_point": set_point, "result": "ok"}))
         return after
 
+    @staticmethod
+    async def _read_back(reading):
+        """The object read again after a lost answer, or None when that fails too."""
+        try:
+            return await reading
+        except SiteKitError as exc:
+            log.info("Nuheat: reading back after a lost answer failed: %s", exc)
+            return None
+
+    def _publish_unknown(self, serial: str, kind: str, what: str, lost: ChangeOutcomeUnknown) -> None:
+        name = self._name(serial)
+        self._feed.publish(Event(VENDOR, serial, kind, {
+            "text": f"{name}: {what} sent, no answer from Nuheat; unknown whether it took effect",
+            "name": name, "result": "unknown", "cause": lost.cause}))
+
     def _check_set_point(self, centi: int) -> None:
         if not set_point_in_range(centi):
             scale = self.scale
@@ -329,7 +361,7 @@ class Thermostats:
             return None  # the server holds until the next schedule event
         if until.tzinfo is None:
             until = until.astimezone()  # the laptop's local time
-        now = datetime.now(timezone.utc)
+        now = self._server_now()
         tz = _thermostat_tz(thermostat)
         if until <= now:
             raise ModeInvalid("The hold must end in the future.",
@@ -341,6 +373,13 @@ class Thermostats:
                 hint=f"Pick a time before {latest.strftime('%a %H:%M')} (the thermostat's time), "
                      "or use Permanent hold.")
         return until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _server_now(self) -> datetime:
+        """Nuheat's time (the identity server's Date headers): it checks a hold's end by its own
+        clock, so a laptop minutes off must not decide "in the future" or "within 23 hours"."""
+        auth = self._account.auth
+        stamp = auth.server_now() if auth is not None else datetime.now(timezone.utc).timestamp()
+        return datetime.fromtimestamp(stamp, tz=timezone.utc)
 
     def next_schedule_change(self, serial: str, now: datetime) -> datetime | None:
         """The next active event of the cached schedule (None until it was loaded, or read-only)."""
@@ -499,6 +538,21 @@ class Thermostats:
     def _name(self, serial: str) -> str:
         thermostat = self._thermostats.get(serial)
         return (thermostat.name if thermostat and thermostat.name else serial)
+
+
+def _mode_applied(seen: ThermostatModel, mode: ScheduleMode, set_point: int | None) -> bool:
+    if mode is ScheduleMode.AUTO:
+        return seen.schedule_mode == ScheduleMode.AUTO and seen.operating_mode != OperatingMode.MANUAL
+    if seen.set_point_temp != set_point:
+        return False
+    return seen.operating_mode == OperatingMode.MANUAL or seen.schedule_mode == mode
+
+
+def _schedule_key(schedule: ScheduleModel) -> list:
+    """A schedule as the server keeps it (days by week day, events by type), to compare."""
+    return sorted((day.week_day, day.week_day_group_number,
+                   sorted((int(e.schedule_type), e.clock, e.active, e.temperature) for e in day.events))
+                  for day in schedule.days)
 
 
 def _schedule_outline(schedule: ScheduleModel) -> str:

@@ -9,8 +9,10 @@
     sim.username, sim.password             # the demo account
     await sim.stop()
 
-Fault knobs and test hooks: `faults.delay_seconds`, `faults.clock_offset` (sim clock minus
-real clock: token expiry, hold times, "today" of energy logs), `faults.http_status` (every
+Fault knobs and test hooks: `faults.script` (a `FaultScript`: scripted HTTP faults on both
+apps, by path and method), `faults.delay_seconds`, `faults.clock_offset` (sim clock minus
+real clock: token times, expiry, hold times, "today" of energy logs, and every answer's
+`Date` header), `faults.http_status` (every
 API call answers it, plain text; `http_status_for_method` only for one method, e.g. {"GET": 503}); `expire_access_tokens()`, `expire_refresh_tokens()`,
 `revoke_user_grants(username)` (the user withdrew the app's access),
 `set_migrated_to_v2(serial, True)` (schedule endpoints answer 405),
@@ -40,8 +42,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from email.utils import formatdate
+
 from aiohttp import web
 
+from app.simulators.faults import FaultScript, fault_middleware
 from app.simulators.listening import listen
 
 from app.simulators.nuheat import demo
@@ -65,6 +70,10 @@ class Faults:
     http_status_for_method: dict[str, int] = field(default_factory=dict)  # e.g. {"GET": 503}
     notify_delay_seconds: float = 0.0  # hub notifications late by this (the real hub: 1-6 s)
     notify_twice: bool = False  # each hub notification sent twice
+    # Scripted generic HTTP faults (status storms, drops, truncated/malformed/oversized
+    # replies) for both the identity server and the API (the hub's upgrade included); one
+    # script, told apart by path: /connect/..., /api/v1/..., /notificationsHost.
+    script: FaultScript = field(default_factory=FaultScript)
 
 
 @dataclass
@@ -89,6 +98,23 @@ class Notification:
     type: int
     id: str
     timeStamp: str
+
+
+def _api_error(status: int) -> web.StreamResponse:
+    """The OpenAPI's own error shapes: 429 a text line, 400 and 5xx `{"messages": [...]}`,
+    401/403/404 no body."""
+    if status == 429:
+        return web.Response(status=429, text="API calls quota exceeded! maximum admitted 50 per 1s.")
+    if status == 400 or status >= 500:
+        return web.json_response({"messages": [f"Simulated failure ({status})."]}, status=status)
+    return web.Response(status=status)
+
+
+def _identity_error(status: int) -> web.StreamResponse:
+    """IdentityServer's RFC 6749 error JSON."""
+    error = "temporarily_unavailable" if status == 503 else "server_error" if status >= 500 else "invalid_request"
+    return web.json_response({"error": error, "error_description": f"Simulated failure ({status})."},
+                             status=status, headers={"Cache-Control": "no-store"})
 
 
 class NuheatSim:
@@ -142,7 +168,10 @@ class NuheatSim:
         if self._identity is not None:
             raise RuntimeError("simulator already started")
         self._host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
-        identity_app, api_app = web.Application(), web.Application()
+        identity_app = web.Application(middlewares=[fault_middleware(self.faults.script, _identity_error)])
+        api_app = web.Application(middlewares=[fault_middleware(self.faults.script, _api_error)])
+        for app in (identity_app, api_app):
+            app.on_response_prepare.append(self._date_header)
         IdentityApi(self).add_routes(identity_app)
         OpenApi(self).add_routes(api_app)
         self.hub.add_routes(api_app)
@@ -154,6 +183,10 @@ class NuheatSim:
             raise
         if self.live_drift_seconds:
             self._drift_task = asyncio.create_task(self._drift_forever(self.live_drift_seconds))
+
+    async def _date_header(self, request: web.Request, response: web.StreamResponse) -> None:
+        # The sim's clock, offset included, as a real server's Date would show it.
+        response.headers["Date"] = formatdate(self.now(), usegmt=True)
 
     @staticmethod
     async def _listen(app: web.Application, host: str, port: int) -> _Listener:

@@ -39,7 +39,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from app.core.errors import AuthError, NetworkError, ProtocolError
+from app.core.clock import ClockSkew
+from app.core.errors import AuthError, NetworkError, ProtocolError, VendorError
+from app.core.http import read_text
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,9 @@ REFRESH_MARGIN_SECONDS = 300.0
 # Clock difference tolerated when checking exp/iat of an id_token.
 LEEWAY_SECONDS = 120
 SIGN_IN_AGAIN = "Sign in to Nuheat again."
+WHAT = "The Nuheat identity server"
+# Longer than any access token Nuheat issues (1 hour); a bigger expires_in is not believed.
+MAX_EXPIRES_IN = 30 * 86400
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
@@ -109,17 +114,35 @@ class Provider:
     token_auth_methods: tuple[str, ...] = ("client_secret_basic",)
 
     @classmethod
-    def from_discovery(cls, raw: dict[str, Any]) -> Provider:
-        try:
-            return cls(issuer=raw["issuer"], authorization_endpoint=raw["authorization_endpoint"],
-                       token_endpoint=raw["token_endpoint"], jwks_uri=raw["jwks_uri"],
-                       revocation_endpoint=raw.get("revocation_endpoint"),
-                       userinfo_endpoint=raw.get("userinfo_endpoint"),
-                       code_challenge_methods=tuple(raw.get("code_challenge_methods_supported") or ()),
-                       token_auth_methods=tuple(raw.get("token_endpoint_auth_methods_supported")
-                                                or ("client_secret_basic",)))
-        except (KeyError, TypeError) as error:
-            raise ProtocolError(f"Nuheat's discovery document lacks {error}.") from None
+    def from_discovery(cls, raw: Any) -> Provider:
+        if not isinstance(raw, dict):
+            raise ProtocolError("Nuheat's discovery document is not a JSON object.")
+
+        def url(key: str, required: bool = True) -> str | None:
+            value = raw.get(key)
+            if isinstance(value, str) and value.startswith(("https://", "http://")):
+                return value
+            if value is None and not required:
+                return None
+            raise ProtocolError(f"Nuheat's discovery document lacks a usable {key}.",
+                                hint="Check the Nuheat identity server address in Settings.")
+
+        def names(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            value = raw.get(key)
+            if not isinstance(value, list):
+                return default
+            return tuple(v for v in value if isinstance(v, str)) or default
+
+        issuer = raw.get("issuer")
+        if not isinstance(issuer, str) or not issuer:
+            raise ProtocolError("Nuheat's discovery document lacks 'issuer'.",
+                                hint="Check the Nuheat identity server address in Settings.")
+        return cls(issuer=issuer, authorization_endpoint=url("authorization_endpoint"),
+                   token_endpoint=url("token_endpoint"), jwks_uri=url("jwks_uri"),
+                   revocation_endpoint=url("revocation_endpoint", required=False),
+                   userinfo_endpoint=url("userinfo_endpoint", required=False),
+                   code_challenge_methods=names("code_challenge_methods_supported", ()),
+                   token_auth_methods=names("token_endpoint_auth_methods_supported", ("client_secret_basic",)))
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,47 @@ def auth_error(reason: str, *, code: str = "auth", vendor_message: str = "", hin
     error = AuthError(VENDOR, code, vendor_message, message=reason, hint=hint)
     error.reason = reason
     return error
+
+
+# -- token endpoint replies (pure, fuzzed) -----------------------------------------------------
+
+def _text(value: Any, limit: int = 300) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def parse_token_reply(status: int, body: Any, *, refreshing: bool) -> dict[str, Any]:
+    """The token endpoint's JSON when it holds tokens; otherwise the AuthError (RFC 6749 §5.2
+    error) or ProtocolError (a 200 without a usable access token) it amounts to."""
+    if status == 200:
+        if isinstance(body, dict) and isinstance(body.get("access_token"), str) and body["access_token"]:
+            return body
+        raise ProtocolError("Nuheat's identity server answered the token request without an access token.",
+                            hint="Try again later; if it persists, check the identity server address in Settings.")
+    error = _text(body.get("error"), 80) if isinstance(body, dict) else ""
+    description = _text(body.get("error_description")) if isinstance(body, dict) else ""
+    if status >= 500 or status == 429 or error == "temporarily_unavailable":
+        # The service is down or busy: that says nothing about the sign-in, which stays as it
+        # is (an AuthError would send the user to the sign-in page for nothing).
+        raise VendorError(VENDOR, status, description or error,
+                          message=f"Nuheat's sign-in service is unavailable (HTTP {status}).",
+                          hint="Try again in a few minutes; you stay signed in.")
+    raise token_error(error or f"http_{status}", description, refreshing)
+
+
+def token_error(error: str, description: str, refreshing: bool) -> AuthError:
+    if error == "invalid_client":
+        return auth_error("Nuheat refused SiteKit's client id or secret.", code=error, vendor_message=description,
+                          hint="Check the Nuheat client id and secret in Settings.")
+    if refreshing and error == "invalid_grant":
+        if "expired" in description.lower():
+            reason = "Your Nuheat sign-in has expired (the refresh token is older than Nuheat allows)."
+        else:
+            reason = "Your Nuheat sign-in was revoked or already used elsewhere."
+        return auth_error(reason, code=error, vendor_message=description)
+    if error == "invalid_grant":
+        return auth_error("Nuheat refused the sign-in code (expired, used or not issued to SiteKit).",
+                          code=error, vendor_message=description, hint="Start the sign-in again.")
+    return auth_error(f"Nuheat refused the token request ({error}).", code=error, vendor_message=description)
 
 
 # -- loopback redirect receiver (RFC 8252 §7.3) ------------------------------------------
@@ -216,7 +280,8 @@ class NuheatAuth:
                  scopes: tuple[str, ...] = DEFAULT_SCOPES, redirect_host: str = "127.0.0.1",
                  redirect_port: int = 0, redirect_path: str = "/", tokens: NuheatTokens | None = None,
                  on_tokens: Callable[[NuheatTokens | None], None] | None = None,
-                 clock: Callable[[], float] = time.time, refresh_margin: float = REFRESH_MARGIN_SECONDS) -> None:
+                 clock: Callable[[], float] = time.time, refresh_margin: float = REFRESH_MARGIN_SECONDS,
+                 skew: ClockSkew | None = None) -> None:
         if token_auth_method not in ("client_secret_basic", "client_secret_post"):
             raise ValueError(f"unsupported token endpoint auth method {token_auth_method!r}")
         self.session = session
@@ -228,6 +293,9 @@ class NuheatAuth:
         self.tokens = tokens
         self.on_tokens = on_tokens
         self.clock = clock
+        # The identity server's clock minus `clock`, from each answer's Date header: an id_token
+        # is checked against the server's time, so a laptop minutes off still signs in.
+        self.skew = skew or ClockSkew()
         self.refresh_margin = refresh_margin
         self._provider: Provider | None = None
         self._keys: KeySet | None = None
@@ -238,8 +306,10 @@ class NuheatAuth:
     async def _request(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
         try:
             async with self.session.request(method, url, timeout=HTTP_TIMEOUT, **kwargs) as response:
-                text = await response.text()
                 status = response.status
+                # The id_token's times are the server's: learn its clock from every answer.
+                self.skew.observe_date_header(response.headers.get("Date"), self.clock())
+                text = await read_text(response, what=WHAT)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise NetworkError(f"Cannot reach Nuheat's identity server ({type(error).__name__}).",
                                hint="Check the internet connection.") from None
@@ -247,11 +317,12 @@ class NuheatAuth:
             return status, None
         try:
             return status, json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             if status >= 400:
                 return status, {"error": f"http_{status}", "error_description": text[:200]}
             raise ProtocolError(f"Nuheat's identity server answered HTTP {status} with something that is "
-                                f"not JSON.") from None
+                                f"not JSON.", hint="Try again later; if it persists, check the identity "
+                                "server address in Settings.") from None
 
     async def discover(self) -> Provider:
         if self._provider is None:
@@ -293,27 +364,7 @@ class NuheatAuth:
         provider = await self.discover()
         headers = self._client_auth(form)
         status, body = await self._request("POST", provider.token_endpoint, data=form, headers=headers)
-        if status == 200 and isinstance(body, dict) and body.get("access_token"):
-            return body
-        error = body.get("error", f"http_{status}") if isinstance(body, dict) else f"http_{status}"
-        description = body.get("error_description", "") if isinstance(body, dict) else ""
-        raise self._token_error(str(error), str(description), refreshing)
-
-    @staticmethod
-    def _token_error(error: str, description: str, refreshing: bool) -> AuthError:
-        if error == "invalid_client":
-            return auth_error("Nuheat refused SiteKit's client id or secret.", code=error, vendor_message=description,
-                              hint="Check the Nuheat client id and secret in Settings.")
-        if refreshing and error == "invalid_grant":
-            if "expired" in description.lower():
-                reason = "Your Nuheat sign-in has expired (the refresh token is older than Nuheat allows)."
-            else:
-                reason = "Your Nuheat sign-in was revoked or already used elsewhere."
-            return auth_error(reason, code=error, vendor_message=description)
-        if error == "invalid_grant":
-            return auth_error("Nuheat refused the sign-in code (expired, used or not issued to SiteKit).",
-                              code=error, vendor_message=description, hint="Start the sign-in again.")
-        return auth_error(f"Nuheat refused the token request ({error}).", code=error, vendor_message=description)
+        return parse_token_reply(status, body, refreshing=refreshing)
 
     # ----- sign-in ----------------------------------------------------------------------------
 
@@ -352,7 +403,7 @@ class NuheatAuth:
                 "code_verifier": request.pkce.verifier}
         body = await self._token_call(form, refreshing=False)
         id_token = body.get("id_token")
-        if not id_token:
+        if not isinstance(id_token, str) or not id_token:
             raise ProtocolError("Nuheat's token answer has no id_token (is the openid scope granted?).")
         claims = await self.validate_id_token(id_token, nonce=request.nonce)
         return self._store(self._tokens_from(body, subject=str(claims.get("sub", ""))))
@@ -384,7 +435,7 @@ class NuheatAuth:
                                         "exp": {"essential": True}, "sub": {"essential": True}}
             if nonce is not None:
                 expected["nonce"] = {"essential": True, "value": nonce}
-            registry = jwt.JWTClaimsRegistry(now=lambda: int(self.clock()), leeway=LEEWAY_SECONDS, **expected)
+            registry = jwt.JWTClaimsRegistry(now=lambda: int(self.server_now()), leeway=LEEWAY_SECONDS, **expected)
             registry.validate(token.claims)
         except (JoseError, ValueError) as error:
             raise auth_error("Nuheat's sign-in answer failed its security check (id_token: "
@@ -393,21 +444,25 @@ class NuheatAuth:
                 from None
         return dict(token.claims)
 
+    def server_now(self) -> float:
+        """The identity server's time, as far as its Date headers tell."""
+        return self.clock() + self.skew.offset
+
     # ----- tokens ------------------------------------------------------------------------------
 
     def _tokens_from(self, body: dict[str, Any], *, subject: str = "",
                      previous: NuheatTokens | None = None) -> NuheatTokens:
-        try:
-            expires_in = float(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            expires_in = 3600.0
+        expires_in = body.get("expires_in", 3600)
+        if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) \
+                or not 0 < expires_in <= MAX_EXPIRES_IN:
+            expires_in = 3600.0  # the documented lifetime; an unusable figure must not stop refreshes
         return NuheatTokens(
             access_token=str(body["access_token"]),
             # A server that does not rotate may omit it: keep the one we have.
-            refresh_token=body.get("refresh_token") or (previous.refresh_token if previous else None),
-            expires_at=self.clock() + expires_in,
-            id_token=body.get("id_token") or (previous.id_token if previous else None),
-            scope=str(body.get("scope", previous.scope if previous else "")),
+            refresh_token=_text(body.get("refresh_token"), 4096) or (previous.refresh_token if previous else None),
+            expires_at=self.clock() + float(expires_in),
+            id_token=_text(body.get("id_token"), 16384) or (previous.id_token if previous else None),
+            scope=_text(body.get("scope"), 1000) or (previous.scope if previous else ""),
             subject=subject or (previous.subject if previous else ""))
 
     def _store(self, tokens: NuheatTokens | None) -> NuheatTokens | None:
@@ -438,6 +493,8 @@ class NuheatAuth:
                 self._store(None)  # the stored pair is dead: forget it, the user must sign in again
             raise
         if body.get("id_token"):
+            if not isinstance(body["id_token"], str):
+                raise ProtocolError("Nuheat's renewed sign-in carries an unreadable id_token.")
             # Refresh does not carry the sign-in nonce (OIDC Core §12.2).
             claims = await self.validate_id_token(body["id_token"], nonce=None)
             if current.subject and claims.get("sub") != current.subject:

@@ -8,7 +8,11 @@
 Every call waits for the rate governor first (app/core/ratelimit.py, default the seed's
 50/s, 750/30 min, 20,000/12 h, 250,000/7 days per user + client), so normal use never
 meets a 429. When one comes anyway, the governor holds every caller for Retry-After and the
-call is tried again. A 401 triggers one refresh of the access token and one retry.
+call is tried again (bounded in count and total wait). A 401 triggers one refresh of the
+access token and one retry. Reads (GET) are repeated after a dropped connection or a 5xx, a
+few times with backoff; changes (PUT) never are: a lost answer raises ChangeOutcomeUnknown,
+a 5xx a VendorError saying to check first. Every reply is read through `read_text` (size
+limit; a cut-off body is a ProtocolError).
 
 Errors are VendorError subclasses with vendor "Nuheat" and the HTTP status as code; 400
 keeps the API's `{"messages": [...]}` text. A 405 on a schedule endpoint means the
@@ -18,13 +22,18 @@ thermostat moved to API v2, whose schedules v1 cannot read or write: ScheduleRea
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import json
+import math
 from datetime import date
 from typing import Any, Callable
 
 import aiohttp
 
-from app.core.errors import AuthError, NetworkError, ProtocolError, RateLimited, SiteKitError, VendorError
+from app.core.errors import (
+    AuthError, CommandTimeout, NetworkError, ProtocolError, RateLimited, SiteKitError, VendorError)
+from app.core.http import read_text
 from app.core.ratelimit import RateGovernor, ServerQuota, Window, parse_retry_after
 from app.vendors.nuheat import schedule_rules
 from app.vendors.nuheat.auth import NuheatAuth
@@ -36,9 +45,17 @@ VENDOR = "Nuheat"
 DEFAULT_API = "https://api.nam.mynuheat.com"
 # The seed's burst and rate limits, per user + client.
 DEFAULT_WINDOWS = (Window(50, 1), Window(750, 30 * 60), Window(20_000, 12 * 3600), Window(250_000, 7 * 86400))
-# After this many 429s in a row for one call, give up and tell the user.
-MAX_RATE_LIMITED_RETRIES = 2
-HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
+# A 429 is repeated after its Retry-After, at most this many times and this long in all for
+# one call (the seed's example says 58 s); past that the user is told how long to wait.
+MAX_RATE_LIMITED_RETRIES = 5
+MAX_RATE_LIMITED_WAIT = 120.0
+# A GET is repeated after a dropped connection or a 5xx this many times, with this backoff
+# doubling from 0.5 s; a 503's Retry-After is honoured up to MAX_READ_RETRY_WAIT.
+MAX_READ_RETRIES = 2
+READ_RETRY_BACKOFF = 0.5
+MAX_READ_RETRY_WAIT = 10.0
+WHAT = "The Nuheat API"
+REQUEST_TIMEOUT = 30.0  # seconds for one HTTP exchange, body included
 
 
 class NotFound(VendorError):
@@ -47,6 +64,57 @@ class NotFound(VendorError):
 
 class ScheduleReadOnly(VendorError):
     """The thermostat moved to Nuheat's API v2: its schedule cannot be read or changed through v1."""
+
+
+class ChangeOutcomeUnknown(CommandTimeout):
+    """A change (PUT) went out and no answer came back: Nuheat may or may not have applied it.
+
+    Never repeated by SiteKit on its own: the user checks, then decides."""
+
+    def __init__(self, method: str, path: str, cause: str) -> None:
+        self.method, self.path, self.cause = method, path, cause
+        what = _CHANGES.get(path, "the change")
+        super().__init__(f"No answer from Nuheat to {what} ({cause}): it may or may not have been applied.",
+                         hint="Refresh the thermostats (or look at the thermostat) to see whether it took "
+                              "effect before sending it again.")
+
+
+_CHANGES = {"/api/v1/Thermostat": "the mode change", "/api/v1/Schedule": "the schedule save",
+            "/api/v1/Group": "the away-mode change"}
+
+
+class _Unanswered(Exception):
+    """The request may have left, and no HTTP status came back."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+class _AnswerLost(aiohttp.ClientError):
+    """A change's connection dropped after it was sent (see _no_silent_resend)."""
+
+
+async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
+    """aiohttp (3.10+) sends an idempotent request (PUT included) a second time, silently, when
+    the connection drops before the answer. A change Nuheat may already have applied must not
+    go twice behind the user's back: turn the drop into an error aiohttp does not retry."""
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # never connected: nothing was sent (and aiohttp does not retry these)
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+        raise _AnswerLost(type(error).__name__) from error
+
+
+# Per-request client middlewares arrived in aiohttp 3.12.
+_CHANGE_OPTIONS: dict[str, Any] = (
+    {"middlewares": (_no_silent_resend,)}
+    if "middlewares" in inspect.signature(aiohttp.ClientSession._request).parameters else {})
+
+
+def _endpoint(path: str) -> str:
+    return path.split("?", 1)[0]
 
 
 class ScheduleInvalid(SiteKitError):
@@ -61,8 +129,9 @@ class ScheduleInvalid(SiteKitError):
 
 
 def _messages(body: Any) -> str:
+    """The API's `{"messages": [...]}` (or a text body) as one line, short enough to show."""
     if isinstance(body, dict) and isinstance(body.get("messages"), list):
-        return " ".join(str(m) for m in body["messages"])
+        return " ".join(str(m) for m in body["messages"] if isinstance(m, (str, int, float)))[:300]
     if isinstance(body, str):
         return body[:300]
     return ""
@@ -72,12 +141,19 @@ class NuheatClient:
     def __init__(self, session: aiohttp.ClientSession, auth: NuheatAuth, *, api: str = DEFAULT_API,
                  governor: RateGovernor | None = None, windows: tuple[Window, ...] = DEFAULT_WINDOWS,
                  max_rate_limited_retries: int = MAX_RATE_LIMITED_RETRIES,
-                 on_quota: Callable[[ServerQuota], None] | None = None) -> None:
+                 max_rate_limited_wait: float = MAX_RATE_LIMITED_WAIT,
+                 max_read_retries: int = MAX_READ_RETRIES, read_retry_backoff: float = READ_RETRY_BACKOFF,
+                 on_quota: Callable[[ServerQuota], None] | None = None,
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.session = session
+        self.timeout = aiohttp.ClientTimeout(total=request_timeout)
         self.auth = auth
         self.api = api.rstrip("/")
         self.governor = governor or RateGovernor(windows)
         self.max_rate_limited_retries = max_rate_limited_retries
+        self.max_rate_limited_wait = max_rate_limited_wait
+        self.max_read_retries = max_read_retries
+        self.read_retry_backoff = read_retry_backoff
         self.on_quota = on_quota
 
     @property
@@ -88,6 +164,15 @@ class NuheatClient:
     # ----- transport ----------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, body: Any) -> tuple[int, dict[str, str], Any, str]:
+        """One HTTP exchange. Raises _Unanswered when the request may have reached Nuheat but
+        no status came back, NetworkError when it certainly did not leave."""
+        held = self.governor.delay()
+        if held > self.max_rate_limited_wait:
+            # Nuheat said to pause (or our own count of its limits is spent) for longer than a
+            # person waits on a button: say so now instead of sleeping through it.
+            raise RateLimited(VENDOR, 429, "", retry_after=held,
+                              message="Nuheat is limiting SiteKit's calls for this account.",
+                              hint=f"Try again in {max(1, math.ceil(held))} s.")
         await self.governor.acquire()
         token = await self.auth.access_token()
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -95,26 +180,58 @@ class NuheatClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body)
+        status: int | None = None
+        answer_headers: dict[str, str] = {}
         try:
+            options = _CHANGE_OPTIONS if method != "GET" else {}
             async with self.session.request(method, self.api + path, data=data, headers=headers,
-                                            timeout=HTTP_TIMEOUT) as response:
-                text = await response.text()
+                                            timeout=self.timeout, **options) as response:
                 status, answer_headers = response.status, dict(response.headers)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                if method != "GET" and 200 <= status < 300:
+                    # A change Nuheat accepted is done whatever follows in the body (204 has
+                    # none): a body cut off or unreadable must not make the user send it again.
+                    with contextlib.suppress(ProtocolError):
+                        await read_text(response, what=WHAT)
+                    return status, answer_headers, None, token
+                text = await read_text(response, what=WHAT)
+        except aiohttp.ClientConnectorError as error:
+            # Never connected: nothing was sent, so nothing can have changed.
             raise NetworkError(f"Cannot reach the Nuheat API ({type(error).__name__}).",
                                hint="Check the internet connection.") from None
+        except _AnswerLost as error:
+            raise _Unanswered(str(error)) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _Unanswered(type(error).__name__) from None
         parsed: Any = text
         if text and "json" in answer_headers.get("Content-Type", "").lower():
             try:
                 parsed = json.loads(text)
-            except ValueError:
-                raise ProtocolError(f"The Nuheat API answered HTTP {status} with broken JSON.") from None
+            except (ValueError, RecursionError):
+                if 200 <= status < 300:
+                    raise ProtocolError(f"The Nuheat API answered {method} {_endpoint(path)} with broken JSON.",
+                                        hint="Try again later; if it persists, Nuheat's service has a problem.") \
+                    from None
+                parsed = text  # an error status says enough; its body is only detail
         return status, answer_headers, parsed, token
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
-        refreshed, rate_limited = False, 0
+        """GETs are repeated on a dropped connection or a 5xx (bounded); changes never are:
+        a change whose answer was lost raises ChangeOutcomeUnknown."""
+        refreshed, rate_limited, failures, waited = False, 0, 0, 0.0
+        safe = method == "GET"
         while True:
-            status, headers, answer, token = await self._send(method, path, body)
+            try:
+                status, headers, answer, token = await self._send(method, path, body)
+            except _Unanswered as lost:
+                if not safe:
+                    raise ChangeOutcomeUnknown(method, path, lost.cause) from None
+                failures += 1
+                if failures > self.max_read_retries:
+                    raise NetworkError(f"The Nuheat API did not answer {_endpoint(path)} ({lost.cause}; "
+                                       f"tried {failures} times).",
+                                       hint="Check the internet connection, then try again.") from None
+                await asyncio.sleep(self._retry_delay(failures, None))
+                continue
             quota = self.governor.observe(headers)
             if quota is not None and self.on_quota is not None:
                 self.on_quota(quota)
@@ -126,20 +243,34 @@ class NuheatClient:
                 await self.auth.refresh_if_current(token)
                 continue
             if status == 429:
+                # Refused before acting, so repeating is safe for changes too. Bounded in count
+                # and in total wait: past that, the user hears how long to wait.
                 retry_after = parse_retry_after(headers.get("Retry-After"))
                 self.governor.hold_off(retry_after)
                 rate_limited += 1
-                if rate_limited <= self.max_rate_limited_retries:
+                waited += retry_after
+                if rate_limited <= self.max_rate_limited_retries and waited <= self.max_rate_limited_wait:
                     continue
                 raise RateLimited(VENDOR, 429, _messages(answer), retry_after=retry_after,
                                   message="Nuheat is limiting SiteKit's calls for this account.",
-                                  hint=f"Try again in {int(retry_after)} s.")
+                                  hint=f"Try again in {max(1, math.ceil(retry_after))} s.")
+            if status >= 500 and safe and failures < self.max_read_retries:
+                failures += 1
+                await asyncio.sleep(self._retry_delay(failures, headers.get("Retry-After")))
+                continue
             if 200 <= status < 300:
                 return None if status == 204 or answer == "" else answer
-            raise self._error(status, answer, path)
+            raise self._error(status, answer, path, method)
+
+    def _retry_delay(self, failures: int, retry_after: str | None) -> float:
+        """Backoff for a repeated GET; a 503's Retry-After is honoured, within reason."""
+        delay = self.read_retry_backoff * (2 ** (failures - 1))
+        if retry_after is not None:
+            delay = max(delay, min(parse_retry_after(retry_after, delay), MAX_READ_RETRY_WAIT))
+        return delay
 
     @staticmethod
-    def _error(status: int, answer: Any, path: str) -> VendorError:
+    def _error(status: int, answer: Any, path: str, method: str = "GET") -> VendorError:
         text = _messages(answer)
         if status == 400:
             return VendorError(VENDOR, 400, text, message=text or "Nuheat refused the request.",
@@ -157,6 +288,9 @@ class NuheatClient:
                 VENDOR, 405, text, message="This thermostat moved to Nuheat's API v2: its schedule is read-only here.",
                 hint="Change the schedule in the Nuheat app.")
         if status >= 500:
+            if method != "GET":
+                return VendorError(VENDOR, status, text, message="Nuheat's server had a problem with the change.",
+                                   hint="Refresh to see whether it took effect, then try again in a few minutes.")
             return VendorError(VENDOR, status, text, message="Nuheat's server had a problem.",
                                hint="Try again in a few minutes.")
         return VendorError(VENDOR, status, text, message=f"Nuheat answered HTTP {status}.")

@@ -30,13 +30,14 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import aiohttp
 
 from app.core.errors import AuthError, NetworkError, ProtocolError, SiteKitError
 from app.core.events import Event
+from app.core.http import MAX_WS_MESSAGE_BYTES
 from app.core.live import STATUSES as LIVE_STATUSES
 from app.core.live import LiveChannel, SessionRefused
 
@@ -67,21 +68,27 @@ def encode(message: dict[str, Any]) -> str:
 
 class FrameReader:
     """Splits websocket text into hub messages; a message may span websocket frames and one
-    websocket frame may carry several messages."""
+    websocket frame may carry several messages. An unfinished message is kept up to `limit`
+    characters: a hub that never sends the separator must not grow memory without end."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_WS_MESSAGE_BYTES) -> None:
         self._buffer = ""
+        self.limit = limit
 
     def feed(self, text: str) -> list[dict[str, Any]]:
         self._buffer += text
         *records, self._buffer = self._buffer.split(RS)
+        if len(self._buffer) > self.limit:
+            self._buffer = ""
+            raise ProtocolError(f"The Nuheat hub sent a message longer than {self.limit} characters.",
+                                hint="SiteKit reconnects by itself.")
         messages = []
         for record in records:
             if not record.strip():
                 continue
             try:
                 value = json.loads(record)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 raise ProtocolError("The Nuheat hub sent a frame that is not JSON.",
                                     hint="SiteKit reconnects by itself.") from None
             if isinstance(value, dict):
@@ -98,8 +105,8 @@ class Notification:
 
 def parse_notify(message: dict[str, Any]) -> list[Notification]:
     """The notifications in a `Notify` invocation; `arguments[0]` is a list or one object."""
-    arguments = message.get("arguments") or []
-    if not arguments:
+    arguments = message.get("arguments")
+    if not isinstance(arguments, list) or not arguments:
         return []
     first = arguments[0]
     items = first if isinstance(first, list) else [first]
@@ -108,30 +115,33 @@ def parse_notify(message: dict[str, Any]) -> list[Notification]:
         if not isinstance(item, dict):
             continue
         kind, item_id = item.get("type"), item.get("id")
-        with contextlib.suppress(TypeError, ValueError):
+        if isinstance(kind, str) and kind.strip().isdigit() and len(kind) < 4:
             kind = int(kind)
-        if not isinstance(kind, int) or isinstance(kind, bool) or item_id in (None, ""):
+        # Types are 1-4 (0 was once UserAccount too); ids are texts or numbers, never objects.
+        if not isinstance(kind, int) or isinstance(kind, bool) or not 0 <= kind < 100:
             continue
+        if isinstance(item_id, bool) or not isinstance(item_id, (str, int)) or item_id == "":
+            continue
+        item_id = str(item_id)[:200]
         stamp = item.get("timeStamp")
-        found.append(Notification(kind, str(item_id), str(stamp) if stamp is not None else None))
+        found.append(Notification(kind, item_id, stamp[:64] if isinstance(stamp, str) else None))
     return found
 
 
 def parse_timestamp(text: str | None) -> float | None:
     """Seconds since the epoch, or None when absent or unreadable (then never 'older')."""
-    if not text:
+    if not isinstance(text, str) or not text:
         return None
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:  # the hub writes UTC
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    except (ValueError, OverflowError):  # OverflowError: a year 9999 pushed past the calendar
         return None
-    if moment.tzinfo is None:  # the hub writes UTC
-        from datetime import timezone
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 class Debouncer:
@@ -144,17 +154,21 @@ class Debouncer:
         self._latest: dict[tuple[int, str], tuple[float | None, float]] = {}
 
     def accept(self, notification: Notification) -> bool:
+        return self.verdict(notification) == "new"
+
+    def verdict(self, notification: Notification) -> str:
+        """"new", "repeat" (the newest timeStamp again, within the window) or "stale" (older)."""
         key = (notification.type, notification.id)
         stamp = parse_timestamp(notification.timeStamp)
         now = self.clock()
         previous = self._latest.get(key)
         if previous is not None and stamp is not None and previous[0] is not None:
             if stamp < previous[0]:
-                return False
+                return "stale"
             if stamp == previous[0] and now - previous[1] < self.duplicate_window:
-                return False
+                return "repeat"
         self._latest[key] = (stamp, now)
-        return True
+        return "new"
 
 
 # ----- the live channel ----------------------------------------------------------------------
@@ -206,6 +220,8 @@ class NuheatLive(LiveChannel):
         self.refreshes = 0  # objects re-read after a notification
         self._pending: dict[tuple[int, str], asyncio.Task] = {}
         self._latest_stamp: dict[tuple[int, str], str | None] = {}
+        self._repeat_only: set[tuple[int, str]] = set()  # re-reads started by a repeat alone
+        self._emitted: dict[tuple[int, str], Any] = {}  # the object last emitted per key
         self._invocation = 0
 
     @classmethod
@@ -284,7 +300,8 @@ class NuheatLive(LiveChannel):
             # The header rather than `?access_token=` (which the hub also takes): a URL ends
             # up in proxies' and error messages' text, a header does not.
             ws = await self.session.ws_connect(self.url, headers={"Authorization": f"Bearer {token}"},
-                                               autoping=True, heartbeat=None)
+                                               autoping=True, heartbeat=None,
+                                               max_msg_size=MAX_WS_MESSAGE_BYTES)
         except aiohttp.WSServerHandshakeError as exc:
             if exc.status == 401:
                 raise _Unauthorized() from None
@@ -330,7 +347,7 @@ class NuheatLive(LiveChannel):
                 continue
             reply, rest = messages[0], messages[1:]
             if reply.get("error"):
-                raise ProtocolError(f"The Nuheat hub refused the handshake: {reply['error']}",
+                raise ProtocolError(f"The Nuheat hub refused the handshake: {str(reply['error'])[:200]}",
                                     hint="SiteKit retries by itself.")
             return rest
 
@@ -342,8 +359,12 @@ class NuheatLive(LiveChannel):
                 self.last_error = NetworkError("The Nuheat live connection went silent.",
                                                hint="SiteKit reconnects by itself.")
                 return
-            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
-                            aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            if msg.type == aiohttp.WSMsgType.ERROR:
+                # e.g. a message over max_msg_size: aiohttp closes the socket and says why.
+                self.last_error = ProtocolError(f"The Nuheat hub sent something SiteKit cannot read ({msg.data}).",
+                                                hint="SiteKit reconnects by itself.")
+                return
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
                 return
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
@@ -359,12 +380,13 @@ class NuheatLive(LiveChannel):
                 self._notified(notification)
         elif kind == COMPLETION and message.get("invocationId") == subscribe_id:
             if message.get("error"):
-                raise ProtocolError(f"The Nuheat hub refused the subscription: {message['error']}",
+                raise ProtocolError(f"The Nuheat hub refused the subscription: {str(message['error'])[:200]}",
                                     hint="SiteKit retries by itself.")
             self.connections += 1
             self._set_status("online", "Receiving Nuheat live changes.", resync=self.connections > 1)
         elif kind == CLOSE:
             error = message.get("error")
+            error = error[:200] if isinstance(error, str) else ""
             self.last_error = NetworkError(
                 f"The Nuheat hub closed the connection{': ' + error if error else ''}.",
                 hint="SiteKit reconnects by itself.")
@@ -389,12 +411,19 @@ class NuheatLive(LiveChannel):
     # -- notifications -------------------------------------------------------------------------
 
     def _notified(self, notification: Notification) -> None:
-        if not self.debouncer.accept(notification):
-            log.debug("Nuheat live: dropped a repeated or stale notification for %s %s",
+        verdict = self.debouncer.verdict(notification)
+        key = (notification.type, notification.id)
+        if verdict == "stale" or (verdict == "repeat" and key in self._pending):
+            log.debug("Nuheat live: dropped a %s notification for %s %s", verdict,
                       notification.type, notification.id)
             return
-        key = (notification.type, notification.id)
-        self._latest_stamp[key] = notification.timeStamp
+        if verdict == "new":
+            self._latest_stamp[key] = notification.timeStamp
+            self._repeat_only.discard(key)
+        elif key not in self._pending:
+            # The hub stamps to the second: the "same" notification after our re-read may be a
+            # second change within that second. Read again; emit only if the object changed.
+            self._repeat_only.add(key)
         if key in self._pending:
             return  # coalesced into the re-read already waiting
         task = asyncio.get_running_loop().create_task(self._settle(key))
@@ -405,6 +434,8 @@ class NuheatLive(LiveChannel):
         try:
             await asyncio.sleep(self.debounce)
             self._pending.pop(key, None)
+            repeat_only = key in self._repeat_only
+            self._repeat_only.discard(key)
             payload: dict[str, Any] = {"type": kind, "timeStamp": self._latest_stamp.get(key)}
             if self._refresh is not None:
                 try:
@@ -415,6 +446,9 @@ class NuheatLive(LiveChannel):
                 else:
                     if current is not None:
                         payload["object"] = current
+            if repeat_only and (self._refresh is None or payload.get("object") == self._emitted.get(key)):
+                return  # a true duplicate: nothing new to tell
+            self._emitted[key] = payload.get("object")
             self._emit(Event(EVENT_VENDOR, item_id, KINDS.get(kind, f"type{kind}"),
                              payload))
         except asyncio.CancelledError:

@@ -11,9 +11,12 @@ edge, with the helpers below, to whatever scale the user chose.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any, Mapping
+
+from app.core.errors import ProtocolError
 
 # -- temperatures -----------------------------------------------------------------------
 
@@ -103,45 +106,97 @@ def _enum(kind: type[IntEnum], value: Any) -> IntEnum | int | None:
     """The enum member, or the raw int for a value a newer API added (never fail)."""
     if value is None or value == "":
         return None
+    number = _int(value, None)
+    if number is None:
+        return None
     try:
-        return kind(int(value))
-    except (TypeError, ValueError):
+        return kind(number)
+    except ValueError:
+        return number
+
+
+# Beyond what any field of this API holds: a bigger "number" is garbage, not data.
+_INT_LIMIT = 10**12
+
+
+def _int(value: Any, default: Any = 0) -> Any:
+    """An int from an int, a finite float or an integer text; `default` for anything else
+    (inf, nan, a huge or non-numeric value, a list...)."""
+    if isinstance(value, bool) or isinstance(value, int):
+        number = int(value)
+    elif isinstance(value, float):
+        number = int(value) if math.isfinite(value) else None
+    elif isinstance(value, str):
         try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+            number = int(value.strip())
+        except ValueError:  # also a text of more digits than Python converts
+            number = None
+    else:
+        number = None
+    if number is None or abs(number) > _INT_LIMIT:
         return default
+    return number
 
 
 def _float(value: Any, default: float = 0.0) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
+    if isinstance(value, (list, dict)):
         return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if math.isfinite(number) else default
+
+
+def _str(value: Any) -> str:
+    """Text fields: a text as is, a number written out, anything else (a list, an object) empty."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _mapping(raw: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ProtocolError(f"Nuheat sent {what} that is not an object ({type(raw).__name__}).",
+                            hint="Try again later; if it persists, Nuheat's service has a problem.")
+    return raw
+
+
+def _items(raw: Mapping[str, Any], key: str, what: str) -> list[Any]:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ProtocolError(f"Nuheat sent {what} whose {key} is not a list.",
+                            hint="Try again later; if it persists, Nuheat's service has a problem.")
+    return value
+
+
+# Real offsets run from -12 to +14 hours; anything else would break time arithmetic later.
+_MAX_TZ_HOURS = 18.0
 
 
 def parse_tz_offset(raw: Any) -> float:
-    """tzOffset as hours east of UTC: the API has been seen writing -5.0 and "-05:00"."""
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return float(raw)
-    text = str(raw or "").strip()
-    if ":" in text:
-        sign = -1.0 if text.startswith("-") else 1.0
-        hours, _, minutes = text.lstrip("+-").partition(":")
-        try:
-            return sign * (int(hours) + int(minutes) / 60)
-        except ValueError:
-            return 0.0
-    try:
-        return float(text)
-    except ValueError:
+    """tzOffset as hours east of UTC: the API has been seen writing -5.0 and "-05:00".
+    Unreadable or impossible values read as 0 (UTC)."""
+    if isinstance(raw, bool):
         return 0.0
+    if isinstance(raw, (int, float)):
+        hours = _float(raw)
+    else:
+        text = _str(raw).strip()
+        if ":" in text:
+            sign = -1.0 if text.startswith("-") else 1.0
+            whole, _, minutes = text.lstrip("+-").partition(":")
+            whole_hours, minute_count = _int(whole, None), _int(minutes, None)
+            if whole_hours is None or minute_count is None or not whole.isdigit() or not minutes.isdigit():
+                return 0.0
+            hours = sign * (whole_hours + minute_count / 60)
+        else:
+            hours = _float(text)
+    return hours if abs(hours) <= _MAX_TZ_HOURS else 0.0
 
 
 # -- models -----------------------------------------------------------------------------
@@ -156,8 +211,9 @@ class AccountModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> AccountModel:
-        return cls(first_name=raw.get("firstName") or "", last_name=raw.get("lastName") or "",
-                   email=raw.get("email") or "", use12_hour=bool(raw.get("use12Hour")),
+        raw = _mapping(raw, "an account")
+        return cls(first_name=_str(raw.get("firstName")), last_name=_str(raw.get("lastName")),
+                   email=_str(raw.get("email")), use12_hour=bool(raw.get("use12Hour")),
                    temperature_scale=TemperatureScale.parse(raw.get("temperatureScale")))
 
     def to_api(self) -> dict[str, Any]:
@@ -174,9 +230,9 @@ class GroupModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> GroupModel:
-        away = raw.get("awaySetPointTemp")
-        return cls(group_id=str(raw.get("groupId", "")), group_name=raw.get("groupName") or "",
-                   away_mode=bool(raw.get("awayMode")), away_set_point_temp=None if away is None else _int(away))
+        raw = _mapping(raw, "a home (group)")
+        return cls(group_id=_str(raw.get("groupId")), group_name=_str(raw.get("groupName")),
+                   away_mode=bool(raw.get("awayMode")), away_set_point_temp=_int(raw.get("awaySetPointTemp"), None))
 
     def to_api(self) -> dict[str, Any]:
         return {"groupId": self.group_id, "groupName": self.group_name, "awayMode": self.away_mode,
@@ -201,13 +257,14 @@ class ThermostatModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ThermostatModel:
-        group = raw.get("groupId")
+        raw = _mapping(raw, "a thermostat")
+        group = _str(raw.get("groupId"))
         return cls(
-            serial_number=str(raw.get("serialNumber", "")), name=raw.get("name") or "",
+            serial_number=_str(raw.get("serialNumber")), name=_str(raw.get("name")),
             set_point_temp=_int(raw.get("setPointTemp")),
             schedule_mode=_enum(ScheduleMode, raw.get("scheduleMode")),
-            hold_set_point_date_time=raw.get("holdSetPointDateTime") or None,
-            group_id=None if group in (None, "") else str(group), sw_version=str(raw.get("swVersion") or ""),
+            hold_set_point_date_time=_str(raw.get("holdSetPointDateTime")) or None,
+            group_id=group or None, sw_version=_str(raw.get("swVersion")),
             online=bool(raw.get("online")), operating_mode=_enum(OperatingMode, raw.get("operatingMode")),
             is_heating=bool(raw.get("isHeating")), current_temperature=_int(raw.get("currentTemperature")),
             tz_offset=parse_tz_offset(raw.get("tzOffset")), error=raw.get("error"))
@@ -265,8 +322,9 @@ class ScheduleDayEventModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ScheduleDayEventModel:
+        raw = _mapping(raw, "a schedule event")
         kind = _enum(ScheduleType, raw.get("scheduleType"))
-        return cls(clock=str(raw.get("clock") or ""), schedule_type=-1 if kind is None else kind,
+        return cls(clock=_str(raw.get("clock")), schedule_type=-1 if kind is None else kind,
                    active=bool(raw.get("active", True)), temperature=_int(raw.get("temperature")))
 
     def to_api(self) -> dict[str, Any]:
@@ -291,8 +349,9 @@ class ScheduleDayModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ScheduleDayModel:
+        raw = _mapping(raw, "a schedule day")
         return cls(week_day=_int(raw.get("weekDay")), week_day_group_number=_int(raw.get("weekDayGroupNumber")),
-                   events=[ScheduleDayEventModel.from_api(e) for e in raw.get("events") or []])
+                   events=[ScheduleDayEventModel.from_api(e) for e in _items(raw, "events", "a schedule day")])
 
     def to_api(self) -> dict[str, Any]:
         return {"weekDay": self.week_day, "weekDayGroupNumber": self.week_day_group_number,
@@ -306,8 +365,9 @@ class ScheduleModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ScheduleModel:
-        return cls(serial_number=str(raw.get("serialNumber", "")),
-                   days=[ScheduleDayModel.from_api(d) for d in raw.get("days") or []])
+        raw = _mapping(raw, "a schedule")
+        return cls(serial_number=_str(raw.get("serialNumber")),
+                   days=[ScheduleDayModel.from_api(d) for d in _items(raw, "days", "a schedule")])
 
     def to_api(self) -> dict[str, Any]:
         return {"serialNumber": self.serial_number, "days": [d.to_api() for d in self.days]}
@@ -322,7 +382,8 @@ class EnergyUsageEntry:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> EnergyUsageEntry:
-        return cls(entry=str(raw.get("entry", "")), minutes=_int(raw.get("minutes")),
+        raw = _mapping(raw, "an energy log entry")
+        return cls(entry=_str(raw.get("entry")), minutes=_int(raw.get("minutes")),
                    energy_k_watt_hour=_float(raw.get("energyKWattHour")),
                    charge_k_watt_hour=_float(raw.get("chargeKWattHour")))
 
@@ -341,11 +402,13 @@ class EnergyUsageModel:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> EnergyUsageModel:
-        return cls(energy_usage_type=str(raw.get("energyUsageType") or ""),
-                   energy_usage_from=str(raw.get("energyUsageFrom") or ""),
-                   energy_usage_to=str(raw.get("energyUsageTo") or ""),
+        raw = _mapping(raw, "an energy log")
+        return cls(energy_usage_type=_str(raw.get("energyUsageType")),
+                   energy_usage_from=_str(raw.get("energyUsageFrom")),
+                   energy_usage_to=_str(raw.get("energyUsageTo")),
                    monday_is_first_day=bool(raw.get("mondayIsFirstDay", True)),
-                   energy_usage=[EnergyUsageEntry.from_api(e) for e in raw.get("energyUsage") or []])
+                   energy_usage=[EnergyUsageEntry.from_api(e)
+                                 for e in _items(raw, "energyUsage", "an energy log")])
 
     def to_api(self) -> dict[str, Any]:
         return {"energyUsageType": self.energy_usage_type, "energyUsageFrom": self.energy_usage_from,
