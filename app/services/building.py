@@ -34,7 +34,7 @@ from app.core.errors import ConfigError, SiteKitError
 from app.core.events import Event, utcnow
 from app.core.store import EventStore
 from app.services.feed import Feed
-from app.services.messaging import Messaging, masked_phone
+from app.services.messaging import Messaging, masked_phone, vendor_clock
 from app.services.site import SiteProfile
 from app.vendors.nexhome import signing
 from app.vendors.nexhome.client import CommandOutcomeUnknown, NexhomeClient
@@ -133,7 +133,8 @@ class Building:
             self._client = NexhomeClient(self._session, api=endpoints.api,
                                          developer_id=endpoints.developer_id,
                                          app_id=endpoints.app_id,
-                                         app_secret=endpoints.app_secret, clock=self._clock)
+                                         app_secret=endpoints.app_secret,
+                                         clock=vendor_clock(self._clock))
         return self._client
 
     def use_profile(self, profile: SiteProfile) -> None:

@@ -464,3 +464,33 @@ async def test_nexhome_network_down_is_a_network_error(session, clock):
                            app_secret="s" * 32, clock=clock)
     with pytest.raises(NetworkError):
         await client.devices()
+
+
+async def test_nexhome_clock_skew_with_nxcloud_on_time(http_session, clock, run_home, note_secret):
+    """The workspace's services share one session and clock. NEXhome 10 minutes off while
+    NXCloud is on time: each vendor is corrected once, and neither's Date undoes the other's
+    correction (before: every switch between them cost a refused request)."""
+    nexhome, nxcloud = NexhomeSim(), NxcloudSim(sms_per_number_per_hour=None)
+    note_secret(nexhome.app_secret)
+    await nexhome.start("127.0.0.1", 0)
+    await nxcloud.start("127.0.0.1", 0)
+    try:
+        nexhome.faults.clock_offset = 600
+        profile = SiteProfile.from_description(site_description(nexhome, nxcloud), key="skew",
+                                               label="Skew")
+        store = EventStore(run_home / "events.db")
+        feed = Feed(store, flush_delay=0.05)
+        messaging = Messaging(profile, http_session, clock, feed)
+        building = Building(profile, http_session, clock, feed, store, messaging, actor="t")
+        for _ in range(3):
+            await building.client.door(MAIN_ENTRANCE)
+            await messaging.send_sms("+44 7700 900123", "Test")
+        assert [r.refused for r in nexhome.requests].count(401) == 1
+        # NXCloud's clock starts from the shared one, which NEXhome's Date moved: at most
+        # one refusal, then it follows NXCloud's own Date.
+        assert [r.code for r in nxcloud.requests].count(1004) <= 1 and len(nxcloud.sent) == 3
+        await feed.close()
+        await store.close()
+    finally:
+        await nexhome.stop()
+        await nxcloud.stop()

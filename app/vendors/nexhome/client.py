@@ -16,11 +16,11 @@ any other 401 is a credentials problem. Error bodies `{code, message, status, do
 details[{domain, errorCode, message, fieldPath}]}` become VendorError subclasses whose
 message names the field ("name: Required field not filled").
 
-Bounded resilience: a 429 is waited out per its Retry-After (MAX_RATE_WAITS times, each at
-most MAX_RATE_WAIT s; NEXhome refused before acting, so this holds for commands too, which
-keep their REQUEST-ID); a read (GET) is sent again after a 5xx or a dropped connection
-(READ_RETRY_DELAYS). Every reply is read through `read_text` (size limit, cut-off reply →
-ProtocolError).
+Bounded resilience: a 429 is waited out per its Retry-After (at most MAX_RATE_WAITS times
+and MAX_RATE_WAIT s in all per call; NEXhome refused before acting, so this holds for
+commands too, which keep their REQUEST-ID); a read (GET) is sent again after a 5xx or a
+dropped connection (READ_RETRY_DELAYS). Every reply is read through `read_text` (size
+limit, cut-off reply → ProtocolError).
 
 Commands (unlock, elevator call) are never retried here. When the request may have reached
 the server but no answer came back (timeout, connection dropped), `CommandOutcomeUnknown`
@@ -65,8 +65,8 @@ REQUEST_TIMEOUT = 30.0
 # then the error stands. Commands are never repeated this way.
 READ_RETRY_DELAYS = (0.5, 1.5)
 # A 429 is waited out (Retry-After, or DEFAULT_RATE_WAIT without one) at most MAX_RATE_WAITS
-# times per call; a server asking for more than MAX_RATE_WAIT seconds gets a clear error
-# instead of a frozen screen.
+# times and MAX_RATE_WAIT seconds in all per call; beyond that a clear error instead of a
+# screen that seems frozen.
 MAX_RATE_WAITS = 5
 MAX_RATE_WAIT = 30.0
 DEFAULT_RATE_WAIT = 2.0
@@ -331,6 +331,7 @@ class NexhomeClient:
         its REQUEST-ID), a clock refusal is corrected once, and a read (GET, safe to repeat)
         survives a short burst of 5xx or dropped connections."""
         rate_waits = failures = 0
+        rate_waited = 0.0
         clock_fixed = False
         while True:
             try:
@@ -345,9 +346,10 @@ class NexhomeClient:
                 continue
             if status == 429:
                 wait = DEFAULT_RATE_WAIT if retry_after is None else max(0.0, retry_after)
-                if rate_waits >= MAX_RATE_WAITS or wait > MAX_RATE_WAIT:
+                if rate_waits >= MAX_RATE_WAITS or rate_waited + wait > MAX_RATE_WAIT:
                     raise _rate_limited(answer, retry_after, rate_waits)
                 rate_waits += 1
+                rate_waited += wait
                 log.info("NEXhome asked SiteKit to wait %.1f s (429 on %s %s)", wait,
                          call.method, call.path)
                 await asyncio.sleep(wait)
@@ -413,6 +415,10 @@ class NexhomeClient:
             raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise _Unanswered(_describe(exc)) from None
+        if server_ts is not None:
+            # Follow NEXhome's own clock on every answer: with a clock of its own (the
+            # Building gives one), nothing else moves it.
+            self.clock.observe(server_ts - local_ts)
         answer = _decode(text)
         if answer is None and text.strip() and 200 <= status < 300:
             if call.command:

@@ -54,8 +54,9 @@ QUERY_PAGE_SIZE = 100
 MAX_POLLS = 60
 # A read that meets a 5xx or a dropped connection is sent again after these waits.
 READ_RETRY_DELAYS = (0.5, 1.5)
-# A 429 is waited out (Retry-After, or DEFAULT_RATE_WAIT) at most MAX_RATE_WAITS times per
-# call; a pause longer than MAX_RATE_WAIT becomes a clear error instead of a frozen screen.
+# A 429 is waited out (Retry-After, or DEFAULT_RATE_WAIT) at most MAX_RATE_WAITS times and
+# MAX_RATE_WAIT seconds in all per call; beyond that a clear error instead of a screen that
+# seems frozen.
 MAX_RATE_WAITS = 5
 MAX_RATE_WAIT = 30.0
 DEFAULT_RATE_WAIT = 2.0
@@ -280,6 +281,7 @@ class NxcloudClient:
         a dropped connection."""
         data = body if isinstance(body, bytes) else signing.body_bytes(body)
         rate_waits = failures = 0
+        rate_waited = 0.0
         clock_fixed = False
         while True:
             try:
@@ -293,9 +295,10 @@ class NxcloudClient:
                 raise _lost(sending, exc.cause) from None
             if status == 429:
                 wait = DEFAULT_RATE_WAIT if retry_after is None else max(0.0, retry_after)
-                if rate_waits >= MAX_RATE_WAITS or wait > MAX_RATE_WAIT:
+                if rate_waits >= MAX_RATE_WAITS or rate_waited + wait > MAX_RATE_WAIT:
                     raise _rate_limited(retry_after, rate_waits)
                 rate_waits += 1
+                rate_waited += wait
                 log.info("NXCloud asked SiteKit to wait %.1f s (429 on %s)", wait, endpoint.path)
                 await asyncio.sleep(wait)
                 continue
@@ -357,6 +360,10 @@ class NxcloudClient:
             raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise _Lost(_describe(exc)) from None
+        if server_time is not None:
+            # Follow NXCloud's own clock on every reply: with a clock of its own (Messaging
+            # gives one), nothing else moves it.
+            self.clock.observe(server_time - local_time)
         return status, text, int(ts), server_time, local_time, retry_after
 
     def _common_error(self, code: int, reply: Mapping[str, Any]) -> VendorError:
