@@ -531,3 +531,31 @@ async def test_ewelink_pairing_failed_step_is_marked(ewelink_sim, make_sonoff, c
     send = pairing.steps[3]
     assert send.status == FAILED and "still in pairing mode" in send.message
     assert pairing.status == "failed"
+
+
+async def test_ewelink_lan_answer_not_http(device_session):
+    """Something that is not the device's HTTP server answers after the request went out
+    (the simulator cannot send non-HTTP, so a raw socket does): a command's outcome is
+    unknown and it is not repeated; a read is asked once more, then a ProtocolError."""
+    received: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            received.append(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5))
+            writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        with pytest.raises(LanOutcomeUnknown) as lost:
+            await LanClient(device_session, "1000fa0099", DEVICEKEY, url).switch(True)
+        assert "not HTTP" in lost.value.message and len(received) == 1
+        with pytest.raises(ProtocolError) as odd:
+            await LanClient(device_session, "1000fa0099", DEVICEKEY, url).info()
+        assert "not in HTTP" in odd.value.message and len(received) == 3
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -396,6 +396,17 @@ class LanClient:
                         # is safe.
                         if attempt == 2:
                             raise self._network_error(exc) from None
+                    except aiohttp.ClientError as exc:
+                        # Connected and sent, then an answer that is not HTTP (a bad status
+                        # line, broken headers): the device may have acted.
+                        if not reads:
+                            raise self._lost(command, "what came back was not HTTP") from exc
+                        if attempt == 2:
+                            raise ProtocolError(
+                                f"Something answered {command} at {self.base_url}, but not "
+                                f"in HTTP: it is not device {self.deviceid}'s LAN server.",
+                                hint="Another program may be listening at that address; "
+                                     "discover devices on the LAN again.") from None
                     except _Retryable as exc:
                         if attempt == 2 or not reads:
                             raise exc.error from None
