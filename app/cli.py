@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tour = commands.add_parser("tour", help="save a PNG of every screen with demo data")
     tour.add_argument("--out", type=Path, required=True, metavar="DIR")
+    tour.add_argument("--texts", action="store_true",
+                      help="also save the text each screen shows, to DIR/<screen>.txt")
 
     ewelink = commands.add_parser("ewelink", help="eWeLink account and devices")
     actions = ewelink.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -294,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_sim(args.host, args.port))
             return 0
         if args.command == "tour":
-            return _tour(args.out, demo=args.site is None, site_file=args.site)
+            return _tour(args.out, demo=args.site is None, site_file=args.site, texts=args.texts)
         if args.command == "ewelink":
             import asyncio
 
@@ -360,10 +362,10 @@ def _screens_dir() -> Path:
     return paths.data_dir() / "screens"
 
 
-def _tour(out: Path, *, demo: bool, site_file: Path | None) -> int:
+def _tour(out: Path, *, demo: bool, site_file: Path | None, texts: bool = False) -> int:
     from app.ui.tour import run_tour
 
-    saved = run_tour(out, demo=demo, site_file=site_file)
+    saved = run_tour(out, demo=demo, site_file=site_file, texts=texts)
     for path in saved:
         print(path)
     print(f"Saved {len(saved)} screens to {out.resolve()}", file=sys.stderr)

@@ -34,8 +34,10 @@ DIALOGS = frozenset({"residents-issue-qr", "doors-confirm", "doors-unknown"})
 WINDOW_SIZE = (1280, 760)  # fits a 1366x768 laptop screen, the common worst case
 
 
-def run_tour(out_dir: Path, demo: bool = True, site_file: Path | None = None) -> list[Path]:
-    """Render every screen to out_dir/<screen>.png; returns the files written."""
+def run_tour(out_dir: Path, demo: bool = True, site_file: Path | None = None,
+             texts: bool = False) -> list[Path]:
+    """Render every screen to out_dir/<screen>.png (and with `texts`, the text it shows to
+    <screen>.txt); returns the PNGs written."""
     if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = qt_app()
@@ -44,7 +46,8 @@ def run_tour(out_dir: Path, demo: bool = True, site_file: Path | None = None) ->
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(tour(Path(out_dir), demo=demo, site_file=site_file))
+        return loop.run_until_complete(tour(Path(out_dir), demo=demo, site_file=site_file,
+                                            texts=texts))
     finally:
         loop.close()
         asyncio.set_event_loop(None)  # as asyncio.run leaves it
@@ -59,10 +62,12 @@ async def until(predicate: Callable[[], object], timeout: float, what: str) -> N
         await asyncio.sleep(0.02)
 
 
-async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = None) -> list[Path]:
+async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = None,
+               texts: bool = False) -> list[Path]:
     from PySide6.QtCore import Qt
 
     from app.ui.main_window import MainWindow
+    from app.ui.visible_text import visible_texts
 
     out_dir.mkdir(parents=True, exist_ok=True)
     from app.core.logs import install_log_buffer
@@ -87,6 +92,10 @@ async def tour(out_dir: Path, *, demo: bool = True, site_file: Path | None = Non
         if not (widget or window).grab().save(str(path)):
             raise OSError(f"could not write {path}")
         saved.append(path)
+        if texts:
+            shown = "\n".join(visible_texts(widget or window))
+            await asyncio.to_thread(path.with_suffix(".txt").write_text, shown + "\n",
+                                    encoding="utf-8")
 
     try:
         window.attach(ws)
