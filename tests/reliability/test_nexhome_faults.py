@@ -399,6 +399,20 @@ async def test_nexhome_unlock_reply_lost(building, sim):
     assert result.opened and sim.repeats == 1 and sim.door(MAIN_ENTRANCE).openings == 1
 
 
+async def test_nexhome_issue_credential_reply_lost(building, sim, note_secret):
+    """Not a door command, but not harmless to repeat either: a PIN issued twice is two
+    valid PINs. The lost answer says it may have been done and to look first."""
+    person = next(iter(sim.building.persons))
+    path = f"{PREFIX}/persons/{person}/credentials"
+    sim.faults.script.add(HttpFault("drop_after", path=path, method="POST"))
+    with pytest.raises(NetworkError) as caught:
+        await building.issue_credential(person, "PIN")
+    assert "may or may not" in caught.value.message and "twice" in caught.value.hint
+    assert len(sim_calls(sim, path, "POST")) == 1 and len(sim.credentials) == 1
+    for credential in sim.credentials.values():
+        note_secret(credential["content"])
+
+
 @pytest.mark.parametrize("kind", ["truncate", "malformed", "oversize"])
 async def test_nexhome_unlock_unreadable_reply_is_unknown(client, sim, kind):
     """Something answered the unlock but not readably: the outcome is unknown, not an error

@@ -312,8 +312,15 @@ class NexhomeClient:
         try:
             return await self._exchange(call, request_id, timeout or self.request_timeout)
         except _Unanswered as exc:
-            raise NetworkError(f"No answer from NEXhome at {self._host()} ({exc.cause}).",
-                               hint="Check the internet connection and try again.") from None
+            if call.method == "GET":
+                raise NetworkError(f"No answer from NEXhome at {self._host()} ({exc.cause}).",
+                                   hint="Check the internet connection and try again.") from None
+            # A change (a credential issued, a person added) may have been made: a blind
+            # "try again" would make it twice.
+            raise NetworkError(f"No answer from NEXhome at {self._host()} to {call.method} "
+                               f"{call.path} ({exc.cause}); it may or may not have been done.",
+                               hint="Refresh and look before trying again, so it is not done "
+                                    "twice.") from None
 
     async def _command(self, call: Call, request_id: str, *, action: str, target: str) -> Any:
         if not signing.is_valid_request_id(request_id):
