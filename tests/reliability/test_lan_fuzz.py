@@ -27,9 +27,9 @@ from app.vendors.ewelink.pairing import (EwelinkPairing, PairingMemo, PairingPla
 from app.vendors.ewelink.pairing_steps import StepOutcome
 
 KEY = "3f9a1c2e-8b7d-4e6f-a5c4-1d2e3f4a5b6c"
-FUZZ = settings(max_examples=200, deadline=None,
+FUZZ = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-SOCKET_FUZZ = settings(max_examples=60, deadline=None,
+SOCKET_FUZZ = settings(max_examples=40, deadline=None,
                        suppress_health_check=[HealthCheck.too_slow,
                                               HealthCheck.function_scoped_fixture])
 

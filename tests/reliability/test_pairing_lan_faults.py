@@ -137,7 +137,7 @@ async def test_ewelink_pairing_post_ap_drop_before_acting(ewelink_sim, make_sono
     device = await make_sonoff()
     device.faults.script.add(HttpFault("drop", path="/ap", method="POST"))
     memos = Memos()
-    first = pairing_for(ewelink_sim, device, device_session, client, memos)
+    first = pairing_for(ewelink_sim, device, device_session, client, memos, confirm_send=0.5)
     with pytest.raises(PairingFailed) as failed:
         await first.run()
     assert failed.value.step == "send_wifi"
@@ -147,6 +147,9 @@ async def test_ewelink_pairing_post_ap_drop_before_acting(ewelink_sim, make_sono
     assert "Run pairing again" in failed.value.hint
     assert count(device, "POST", "/ap") == 1  # never re-posted
     assert count(device, "GET", "/device") >= 2  # it watched instead
+    send = first.steps[3]  # the GUI's row: failed, with the reason, not a spinner
+    assert send.status == FAILED and "still in pairing mode" in send.message
+    assert first.status == "failed"
     assert device.mode == "ap" and memos.current is not None and not memos.current.wifi_sent
     assert await on_account(client, device.deviceid) == 0
 
@@ -210,7 +213,7 @@ async def test_ewelink_pairing_post_ap_5xx(ewelink_sim, make_sonoff, client, dev
     user is told the device is still in pairing mode."""
     device = await make_sonoff()
     device.faults.script.storm(1, status=503, retry_after=None, path="/ap", method="POST")
-    pairing = pairing_for(ewelink_sim, device, device_session, client)
+    pairing = pairing_for(ewelink_sim, device, device_session, client, confirm_send=0.5)
     with pytest.raises(PairingFailed) as failed:
         await pairing.run()
     assert failed.value.step == "send_wifi"
@@ -222,7 +225,7 @@ async def test_ewelink_pairing_post_ap_malformed_reply(ewelink_sim, make_sonoff,
                                                        device_session):
     device = await make_sonoff()
     device.faults.script.add(HttpFault("malformed", path="/ap", method="POST"))
-    pairing = pairing_for(ewelink_sim, device, device_session, client)
+    pairing = pairing_for(ewelink_sim, device, device_session, client, confirm_send=0.5)
     with pytest.raises(PairingFailed) as failed:
         await pairing.run()
     assert failed.value.step == "send_wifi"
@@ -235,7 +238,7 @@ async def test_ewelink_pairing_post_ap_truncated_reply(ewelink_sim, make_sonoff,
     """Cut off mid-answer (the device did not act here: the fault answers for it)."""
     device = await make_sonoff()
     device.faults.script.add(HttpFault("truncate", path="/ap", method="POST"))
-    pairing = pairing_for(ewelink_sim, device, device_session, client)
+    pairing = pairing_for(ewelink_sim, device, device_session, client, confirm_send=0.5)
     with pytest.raises(PairingFailed) as failed:
         await pairing.run()
     assert failed.value.step == "send_wifi"
@@ -297,7 +300,7 @@ async def test_ewelink_pairing_get_device_truncated_always(ewelink_sim, make_son
     """Cut off every time: bounded by the read step, and the message says what happened."""
     device = await make_sonoff()
     device.faults.script.add(HttpFault("truncate", path="/device", method="GET", times=1000))
-    pairing = pairing_for(ewelink_sim, device, device_session, client, read=1.0)
+    pairing = pairing_for(ewelink_sim, device, device_session, client, read=0.6)
     started = time.monotonic()
     with pytest.raises(PairingFailed) as failed:
         await pairing.run()
@@ -347,11 +350,11 @@ async def test_ewelink_pairing_get_device_5xx_always(ewelink_sim, make_sonoff, c
                                                      device_session):
     device = await make_sonoff()
     device.faults.script.storm(1000, status=500, retry_after=None, path="/device", method="GET")
-    pairing = pairing_for(ewelink_sim, device, device_session, client, read=1.0)
+    pairing = pairing_for(ewelink_sim, device, device_session, client, read=0.6)
     with pytest.raises(PairingFailed) as failed:
         await pairing.run()
     assert failed.value.step == "read" and "HTTP 500" in failed.value.message
-    assert "still did after 1 s" in failed.value.message
+    assert "still did after 0.6 s" in failed.value.message
     assert 2 <= count(device, "GET", "/device") < 200  # bounded by the step's deadline
 
 
@@ -518,19 +521,6 @@ async def test_ewelink_lan_errors_are_sitekit_errors(online_sonoff, device_sessi
             await lan_client(device_session, device).switch(True, outlet=0)
         assert failed.value.message and "Traceback" not in failed.value.user_text()
     assert count(device, "POST", "/zeroconf/switches") == 4
-
-
-async def test_ewelink_pairing_failed_step_is_marked(ewelink_sim, make_sonoff, client,
-                                                     device_session):
-    """The GUI's row for the step shows the failure (status and message), not a spinner."""
-    device = await make_sonoff()
-    device.faults.script.add(HttpFault("drop", path="/ap", method="POST"))
-    pairing = pairing_for(ewelink_sim, device, device_session, client)
-    with pytest.raises(PairingFailed):
-        await pairing.run()
-    send = pairing.steps[3]
-    assert send.status == FAILED and "still in pairing mode" in send.message
-    assert pairing.status == "failed"
 
 
 async def test_ewelink_lan_answer_not_http(device_session):
