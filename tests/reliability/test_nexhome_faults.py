@@ -399,6 +399,21 @@ async def test_nexhome_unlock_reply_lost(building, sim):
     assert result.opened and sim.repeats == 1 and sim.door(MAIN_ENTRANCE).openings == 1
 
 
+async def test_nexhome_unlock_answer_too_slow(sim, http_session, clock):
+    """No answer within the command timeout is the same as a lost answer: unknown, and not
+    repeated (whether the server still acts on a request whose client gave up is its own
+    business: here the connection closes under it)."""
+    client = NexhomeClient(http_session, api=sim.api, developer_id=sim.developer_id,
+                           app_id=sim.app_id, app_secret=sim.app_secret, clock=clock,
+                           command_timeout=0.5)
+    sim.faults.script.add(HttpFault("delay", seconds=1.5, path=UNLOCK, method="POST"))
+    with pytest.raises(CommandOutcomeUnknown) as caught:
+        await client.unlock(MAIN_ENTRANCE)
+    assert "no answer in time" in caught.value.message
+    await asyncio.sleep(1.5)
+    assert sim.faults.script.requests == 1 and sim.door(MAIN_ENTRANCE).openings <= 1
+
+
 async def test_nexhome_issue_credential_reply_lost(building, sim, note_secret):
     """Not a door command, but not harmless to repeat either: a PIN issued twice is two
     valid PINs. The lost answer says it may have been done and to look first."""
