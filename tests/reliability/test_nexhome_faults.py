@@ -280,19 +280,23 @@ async def test_nexhome_message_pull_dropped(building, sim):
     await wait_until(lambda: len(live_counts(events)[0]) == 1)
     script = sim.faults.script
     consumer = building._live.consumer_id
-    script.add(HttpFault("drop", path=f"{MQ}/{consumer}/messages", method="POST"))
+    pull = f"{MQ}/{consumer}/messages"
+    script.add(HttpFault("drop", path=pull, method="POST"))
     published = [*first, *sim.resident_at_door(MAIN_ENTRANCE)]
-    await wait_until(lambda: building._live.consumer_id not in (None, consumer), timeout=15)
-    # The new consumer's next pull is handed its messages, and the answer is lost.
-    consumer = building._live.consumer_id
-    script.add(HttpFault("drop_after", path=f"{MQ}/{consumer}/messages", method="POST"))
+    await wait_until(lambda: building._live.connections >= 2, timeout=15)
+    # Pulling on: the next pull is handed its messages, and the answer is lost.
+    script.add(HttpFault("drop_after", path=pull, method="POST"))
     published += sim.resident_at_door(MAIN_ENTRANCE) + sim.resident_at_door(MAIN_ENTRANCE)
     await wait_until(lambda: len(live_counts(events)[0]) == 4, timeout=20)
     await asyncio.sleep(REDELIVERY * 3)  # room for a duplicate to show up, if there were one
     access, ids = live_counts(events)
     assert len(access) == 4 and ids == {m.id for m in published}
     assert script.served("drop") == 1 and script.served("drop_after") == 1
-    assert len(sim_calls(sim, MQ, "POST")) >= 2  # subscribed again
+    assert building._live.connections >= 3  # reconnected after each
+    # The same consumer pulls on: none left behind on NEXhome's side.
+    assert building._live.consumer_id == consumer
+    assert sim.queue(sim.app_id).consumers == {consumer}
+    assert len(sim_calls(sim, MQ, "POST")) == 1
     assert building.live_status == "online"
     await building._feed.flush()
     assert len(await stored_access(building._store)) == 4

@@ -16,8 +16,8 @@ site network cannot receive pushes. One consumer per connection: create it, long
    uncommitted: NEXhome delivers it again after 30 s.
 
 Built on `LiveChannel`: it fits a polling consumer as well as a socket. One "connection" is
-one consumer's life; a consumer that NEXhome forgot (404) is replaced at once, network
-problems back off, a refused signature (401) or a missing message-subscription permission
+a run of pulls; the consumer outlives network problems (they back off, then pull on with
+the same consumer), a consumer that NEXhome forgot (404) is replaced at once, a refused signature (401) or a missing message-subscription permission
 (403) stop the channel with status "signed_out" and say what to do.
 """
 
@@ -91,7 +91,10 @@ class NexhomeLive(LiveChannel):
     async def _connect_and_serve(self) -> float:
         up_since = time.monotonic()
         try:
-            self.consumer_id = await self.client.create_consumer()
+            if self.consumer_id is None:
+                self.consumer_id = await self.client.create_consumer()
+            # else: a network failure does not end a consumer on NEXhome's side; pulling on
+            # with it leaves no orphan behind (each would hold messages until it expires).
             up_since = time.monotonic()
             self.connections += 1
             self._set_status("online", "Receiving NEXhome access records and call logs.")
