@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from app.core.audit import AuditEntry
 from app.core.events import Event
@@ -80,3 +81,50 @@ async def test_an_in_memory_store_keeps_nothing_on_disk(tmp_path):
     finally:
         await store.close()
     assert not any(tmp_path.iterdir())
+
+
+async def test_a_payload_utf8_cannot_hold_is_stored_escaped_and_costs_no_batch(tmp_path):
+    # JSON allows "\ud800" (a lone surrogate): a vendor frame may carry one, and json.loads
+    # makes it a str that UTF-8, so SQLite, cannot take
+    from app.services.feed import Feed
+
+    store = EventStore(tmp_path / "events.sqlite3")
+    feed = Feed(store)
+    try:
+        odd = json.loads('{"name": "bad \\ud800 name", "power": "1.5"}')
+        feed.publish(Event("ewelink", "1000aa0001", "state", {"switch": "on"}))
+        feed.publish(Event("ewelink", "1000aa0002", "state", odd))
+        feed.publish(Event("ewelink", "1000aa0003", "state", {"note": "Küche °C"}))
+        await feed.flush()
+        assert feed.stored == 3
+        events = await store.recent(10)
+        assert [e.device for e in events] == ["1000aa0001", "1000aa0002", "1000aa0003"]
+        assert events[1].payload == odd  # read back the same
+        assert (await store.history(text="küche"))[0].device == "1000aa0003"  # kept as text
+    finally:
+        await feed.close()
+        await store.close()
+
+
+async def test_a_row_sqlite_refuses_is_left_out_the_rest_of_the_batch_stored(tmp_path):
+    store = EventStore(tmp_path / "events.sqlite3")
+    try:
+        good = EventStore.row(Event("ewelink", "1000aa0001", "state", {"switch": "on"}))
+        bad = (good[0], "ewelink", "bad \ud800 id", "state", "{}")  # a device id, not payload
+        assert await store.add_rows([good, bad, good]) == 2
+        assert [e.device for e in await store.recent(10)] == ["1000aa0001", "1000aa0001"]
+    finally:
+        await store.close()
+
+
+async def test_a_payload_value_json_cannot_hold_is_stored_as_text(tmp_path):
+    from datetime import datetime, timezone
+
+    store = EventStore(tmp_path / "events.sqlite3")
+    try:
+        moment = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+        await store.add(Event("sitekit", "", "note", {"at": moment, "raw": b"\x01"}))
+        (event,) = await store.recent(1)
+        assert event.payload == {"at": str(moment), "raw": str(b"\x01")}
+    finally:
+        await store.close()

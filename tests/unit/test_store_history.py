@@ -98,7 +98,7 @@ async def test_a_flood_is_written_in_bounded_batches_and_pending_is_bounded(tmp_
 
     async def counting_add_rows(rows):
         batches.append(len(rows))
-        await add_rows(rows)
+        return await add_rows(rows)
 
     store.add_rows = counting_add_rows
     feed = Feed(store, batch_size=4, max_pending=10, flush_delay=60)
