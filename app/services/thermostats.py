@@ -67,8 +67,11 @@ def mode_text(thermostat: ThermostatModel, *, use12_hour: bool = False) -> str:
     text = MODE_NAMES.get(thermostat.schedule_mode, "—") if thermostat.schedule_mode else "—"
     if thermostat.schedule_mode == ScheduleMode.HOLD and thermostat.hold_set_point_date_time:
         until = _parse_utc(thermostat.hold_set_point_date_time)
-        if until is not None:
-            local = until.astimezone(_thermostat_tz(thermostat))
+        try:
+            local = until.astimezone(_thermostat_tz(thermostat)) if until is not None else None
+        except OverflowError:  # a date at the calendar's edge: show the mode without its end
+            local = None
+        if local is not None:
             text += " until " + (local.strftime("%I:%M %p").lstrip("0") if use12_hour
                                  else local.strftime("%H:%M"))
     return text

@@ -10,7 +10,7 @@
     await sim.stop()
 
 Fault knobs and test hooks: `faults.script` (a `FaultScript`: scripted HTTP faults on both
-apps, by path and method), `faults.delay_seconds`, `faults.clock_offset` (sim clock minus
+apps, by path and method), `faults.replies` (exact replies for the next API calls), `faults.delay_seconds`, `faults.clock_offset` (sim clock minus
 real clock: token times, expiry, hold times, "today" of energy logs, and every answer's
 `Date` header), `faults.http_status` (every
 API call answers it, plain text; `http_status_for_method` only for one method, e.g. {"GET": 503}); `expire_access_tokens()`, `expire_refresh_tokens()`,
@@ -74,6 +74,9 @@ class Faults:
     # replies) for both the identity server and the API (the hub's upgrade included); one
     # script, told apart by path: /connect/..., /api/v1/..., /notificationsHost.
     script: FaultScript = field(default_factory=FaultScript)
+    # The next API requests (/api/...) answer exactly these (status, Content-Type, body), in
+    # order, whatever they asked: what a broken backend or a proxy might send (fuzzing).
+    replies: deque = field(default_factory=deque)
 
 
 @dataclass
@@ -169,7 +172,8 @@ class NuheatSim:
             raise RuntimeError("simulator already started")
         self._host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
         identity_app = web.Application(middlewares=[fault_middleware(self.faults.script, _identity_error)])
-        api_app = web.Application(middlewares=[fault_middleware(self.faults.script, _api_error)])
+        api_app = web.Application(middlewares=[fault_middleware(self.faults.script, _api_error),
+                                               self._scripted_reply])
         for app in (identity_app, api_app):
             app.on_response_prepare.append(self._date_header)
         IdentityApi(self).add_routes(identity_app)
@@ -183,6 +187,13 @@ class NuheatSim:
             raise
         if self.live_drift_seconds:
             self._drift_task = asyncio.create_task(self._drift_forever(self.live_drift_seconds))
+
+    @web.middleware
+    async def _scripted_reply(self, request: web.Request, handler) -> web.StreamResponse:
+        if self.faults.replies and request.path.startswith("/api/"):
+            status, content_type, body = self.faults.replies.popleft()
+            return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+        return await handler(request)
 
     async def _date_header(self, request: web.Request, response: web.StreamResponse) -> None:
         # The sim's clock, offset included, as a real server's Date would show it.

@@ -26,6 +26,7 @@ import base64
 import inspect
 import json
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable
@@ -93,9 +94,26 @@ class NuheatTokens:
 
     @classmethod
     def from_json(cls, text: str) -> NuheatTokens:
-        raw = json.loads(text)
-        return cls(**{k: raw.get(k) for k in ("access_token", "refresh_token", "expires_at", "id_token",
-                                               "scope", "subject") if k in raw})
+        """Tokens as stored; ValueError when the stored text is not a set of tokens (a
+        damaged or hand-edited entry must read as "not signed in", not fail later)."""
+        try:
+            raw = json.loads(text)
+        except RecursionError:
+            raise ValueError("stored Nuheat tokens are not JSON") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("access_token"), str):
+            raise ValueError("stored Nuheat tokens lack an access token")
+        expires_at = raw.get("expires_at")
+        if isinstance(expires_at, bool) or not isinstance(expires_at, (int, float)) \
+                or not math.isfinite(expires_at):
+            raise ValueError("stored Nuheat tokens lack an expiry time")
+
+        def text_or_none(key: str) -> str | None:
+            value = raw.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return cls(access_token=raw["access_token"], refresh_token=text_or_none("refresh_token"),
+                   expires_at=float(expires_at), id_token=text_or_none("id_token"),
+                   scope=text_or_none("scope") or "", subject=text_or_none("subject") or "")
 
     def expires_within(self, seconds: float, now: float) -> bool:
         return self.expires_at - now <= seconds

@@ -137,6 +137,20 @@ def _messages(body: Any) -> str:
     return ""
 
 
+def decode_reply(status: int, content_type: str, text: str, method: str, path: str) -> Any:
+    """A reply's body: JSON when it says so, else the text. Broken JSON in a success is a
+    ProtocolError; in an error status the text is kept (the status says enough)."""
+    if not text or "json" not in content_type.lower():
+        return text
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        if 200 <= status < 300:
+            raise ProtocolError(f"The Nuheat API answered {method} {_endpoint(path)} with broken JSON.",
+                                hint="Try again later; if it persists, Nuheat's service has a problem.") from None
+        return text
+
+
 class NuheatClient:
     def __init__(self, session: aiohttp.ClientSession, auth: NuheatAuth, *, api: str = DEFAULT_API,
                  governor: RateGovernor | None = None, windows: tuple[Window, ...] = DEFAULT_WINDOWS,
@@ -202,16 +216,7 @@ class NuheatClient:
             raise _Unanswered(str(error)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _Unanswered(type(error).__name__) from None
-        parsed: Any = text
-        if text and "json" in answer_headers.get("Content-Type", "").lower():
-            try:
-                parsed = json.loads(text)
-            except (ValueError, RecursionError):
-                if 200 <= status < 300:
-                    raise ProtocolError(f"The Nuheat API answered {method} {_endpoint(path)} with broken JSON.",
-                                        hint="Try again later; if it persists, Nuheat's service has a problem.") \
-                    from None
-                parsed = text  # an error status says enough; its body is only detail
+        parsed = decode_reply(status, answer_headers.get("Content-Type", ""), text, method, path)
         return status, answer_headers, parsed, token
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
