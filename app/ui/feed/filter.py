@@ -47,6 +47,8 @@ class FeedFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int,
                          source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if not (self._vendor or self._kind or self._text):
+            return True  # asked for every row of a flood: nothing to check
         model = self.sourceModel()
         if not isinstance(model, FeedModel) or source_row >= model.rowCount():
             return True
