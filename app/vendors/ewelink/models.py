@@ -230,9 +230,11 @@ def switch_params(device: Device, on: bool, outlet: int | None = None) -> dict[s
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and not value.is_integer():
+        return None  # 1.5 is no uiid or outlet; NaN and the infinities would not convert
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -250,7 +252,7 @@ def _number(value: Any, scale: float = 1.0) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float
         return None
     if math.isnan(number) or math.isinf(number):
         return None
