@@ -527,3 +527,33 @@ async def test_nexhome_clock_skew_with_nxcloud_on_time(http_session, clock, run_
     finally:
         await nexhome.stop()
         await nxcloud.stop()
+
+
+async def test_nexhome_address_of_another_service(http_session, clock):
+    """Wrong shape of a whole service: the NEXhome address points at another web server
+    (here NXCloud's), whose 404s are not NEXhome's. The error says to check the address."""
+    async with NxcloudSim() as other:
+        client = NexhomeClient(http_session, api=other.api, developer_id="d", app_id="a",
+                               app_secret="s" * 32, clock=clock)
+        with pytest.raises(VendorError) as caught:
+            await client.devices()
+        assert "API address" in caught.value.hint and "HTTP 404" in caught.value.message
+        with pytest.raises(VendorError) as caught:  # nothing there to act: not "unknown"
+            await client.unlock(MAIN_ENTRANCE)
+        assert "API address" in caught.value.hint
+
+
+async def test_nexhome_subscription_refused_with_404_backs_off(client, sim):
+    """Creating the consumer answers 404 (a gateway, a moved API): a failure to back off
+    from, not "the consumer was lost, subscribe again at once" (which looped flat out)."""
+    from app.vendors.nexhome.live import NexhomeLive
+
+    sim.faults.script.storm(10_000, status=404, retry_after=None, path=MQ)
+    live = NexhomeLive(client, wait_seconds=1, backoff=(0.2, 0.4))
+    await live.start()
+    try:
+        await asyncio.sleep(1.5)
+        assert sim.faults.script.requests <= 8  # 1.5 s of 0.2-0.4 s waits, not thousands
+        assert live.status == "reconnecting" and "subscription is not there" in live.last_error.message
+    finally:
+        await live.stop()

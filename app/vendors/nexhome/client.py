@@ -499,6 +499,12 @@ def error_from_reply(status: int, answer: Any, call: Call | None = None) -> Site
                                  message=f"NEXhome does not allow this app to do that "
                                          f"({vendor_msg or status_text or 'no permission'}).",
                                  hint=_permission_hint(call))
+    elif status == 404 and not _is_error_body(answer):
+        # Not NEXhome's "not found" but the web server's: the address is not NEXhome's API.
+        error = NotFound(VENDOR, code, vendor_msg,
+                         message=f"Nothing at this address answers {what} the way NEXhome "
+                                 f"does (HTTP 404).",
+                         hint="Check the NEXhome API address in Settings.")
     elif status == 404:
         error = NotFound(VENDOR, code, vendor_msg,
                          message=f"NEXhome could not find it ({vendor_msg or what}).",

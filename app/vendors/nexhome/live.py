@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict
 from typing import Awaitable, Callable, Iterable, Mapping
 
-from app.core.errors import AuthError, NetworkError, SiteKitError
+from app.core.errors import AuthError, NetworkError, SiteKitError, VendorError
 from app.core.events import Event, utcnow
 from app.core.live import LiveChannel
 from app.vendors.nexhome.client import VENDOR, NexhomeClient, NotFound, PermissionDenied
@@ -70,6 +70,7 @@ class NexhomeLive(LiveChannel):
         self.store_failures = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._consumer_lost = False
+        self._consumer_worked = False  # a pull with the current consumer has succeeded
         self.device_names: dict[str, str] = {}
         self.door_names: dict[str, str] = {}
         self.person_names: dict[str, str] = {}
@@ -93,6 +94,7 @@ class NexhomeLive(LiveChannel):
         try:
             if self.consumer_id is None:
                 self.consumer_id = await self.client.create_consumer()
+                self._consumer_worked = False
             # else: a network failure does not end a consumer on NEXhome's side; pulling on
             # with it leaves no orphan behind (each would hold messages until it expires).
             up_since = time.monotonic()
@@ -102,11 +104,21 @@ class NexhomeLive(LiveChannel):
                 messages = await self.client.pull(self.consumer_id,
                                                   max_messages=self.max_messages,
                                                   wait_seconds=self.wait_seconds)
+                self._consumer_worked = True
                 await self._handle(self.consumer_id, messages)
-        except NotFound:
-            log.info("NEXhome live: consumer %s is gone; subscribing again", self.consumer_id)
+        except NotFound as exc:
+            consumer, self.consumer_id = self.consumer_id, None
+            if consumer is None or not self._consumer_worked:
+                # Not a working consumer NEXhome forgot: creating one, or its first pull, is
+                # refused (a gateway, a moved API). Subscribing again at once would loop
+                # flat out; this is a failure to back off from.
+                raise VendorError(VENDOR, exc.code, exc.vendor_message,
+                                  message="NEXhome's message subscription is not there "
+                                          "(HTTP 404).",
+                                  hint="Check the NEXhome API address; SiteKit keeps "
+                                       "retrying.") from None
+            log.info("NEXhome live: consumer %s is gone; subscribing again", consumer)
             self._consumer_lost = True
-            self.consumer_id = None
             return up_since
         except PermissionDenied as exc:
             raise AuthError(VENDOR, exc.code, exc.vendor_message,
