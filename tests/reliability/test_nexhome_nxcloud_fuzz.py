@@ -304,3 +304,22 @@ def test_nexhome_fuzz_infinite_numbers(value):
     assert nexhome_models.ElevatorConfig.from_api({"floors": [value, 3]}).floors == (3,)
     assert nxcloud_models.parse_check_result({"numberType": value, "price": value}).summary()
 
+
+
+@FUZZ
+@given(value=st.none() | st.text(max_size=40) | st.floats().map(str)
+       | st.datetimes().map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+       server_time=st.none() | st.floats(min_value=0, max_value=4e9))
+def test_nexhome_nxcloud_fuzz_retry_after(value, server_time):
+    for parse in (nexhome_client.retry_after_seconds, nxcloud_client.retry_after_seconds):
+        seconds = parse(value, server_time)
+        assert seconds is None or math.isfinite(seconds)
+
+
+def test_nexhome_nxcloud_retry_after_as_a_date():
+    """RFC 9110 allows an HTTP date: counted from the server's own Date, not our clock."""
+    server_now = 1_700_000_000.0
+    for parse in (nexhome_client.retry_after_seconds, nxcloud_client.retry_after_seconds):
+        assert parse("Tue, 14 Nov 2023 22:13:40 GMT", server_now) == 20.0
+        assert parse("Tue, 14 Nov 2023 22:13:00 GMT", server_now) == 0.0  # already past
+        assert parse("7", None) == 7.0 and parse("soon", None) is None

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence, TypeVar
@@ -409,7 +410,7 @@ class NexhomeClient:
                 local_ts = time.time()
                 status = response.status
                 server_ts = _date_header_time(response.headers.get("Date"))
-                retry_after = _float(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"), server_ts)
                 text = await read_text(response, what="NEXhome")
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # Never connected: nothing reached the server.
@@ -593,6 +594,18 @@ def _date_header_time(header: str | None) -> float | None:
         return parsedate_to_datetime(header).timestamp()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def retry_after_seconds(value: str | None, server_time: float | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110), counted from the
+    server's own Date when it sent one (our clock may be off), else from ours."""
+    seconds = _float(value)
+    if seconds is not None or not value:
+        return seconds if seconds is None or math.isfinite(seconds) else None
+    when = _date_header_time(value)
+    if when is None:
+        return None
+    return max(0.0, when - (server_time if server_time is not None else time.time()))
 
 
 def _float(value: str | None) -> float | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -346,7 +347,7 @@ class NxcloudClient:
                 local_time = time.time()
                 server_time = _date_header_time(response.headers.get("Date"))
                 status = response.status
-                retry_after = _float(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"), server_time)
                 text = await read_text(response, what="NXCloud")
         except aiohttp.ClientConnectorError as exc:
             # Never connected: nothing reached NXCloud, so even a send is known not to have happened.
@@ -488,6 +489,18 @@ def _date_header_time(header: str | None) -> float | None:
         return parsedate_to_datetime(header).timestamp()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def retry_after_seconds(value: str | None, server_time: float | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110), counted from the
+    server's own Date when it sent one (our clock may be off), else from ours."""
+    seconds = _float(value)
+    if seconds is not None or not value:
+        return seconds if seconds is None or math.isfinite(seconds) else None
+    when = _date_header_time(value)
+    if when is None:
+        return None
+    return max(0.0, when - (server_time if server_time is not None else time.time()))
 
 
 def _float(value: str | None) -> float | None:
