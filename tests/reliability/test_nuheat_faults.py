@@ -295,6 +295,8 @@ async def test_nuheat_signalr_upgrade_refused_then_back(sim, live):
     reconnecting = [e.payload["message"] for e in live.recorder.events
                     if e.kind == "connection" and e.payload["status"] == "reconnecting"]
     assert len(reconnecting) == 4 and "HTTP 503" in reconnecting[-1]  # the drop, then three refusals
+    # Backing off (the fixture's steps 0, 0.2, 0.4 s; the last one repeats).
+    assert [m.rsplit("retrying in ", 1)[1] for m in reconnecting] == ["0 s.", "0.2 s.", "0.4 s.", "0.4 s."]
     sim.change_on_thermostat(sim.demo_serials()[0], currentTemperature=1800)
     await wait_for(lambda: len(live.recorder.changes()) == 1)
 
@@ -361,6 +363,22 @@ async def test_nuheat_revoked_token_asks_to_sign_in_again(sim, session, secrets_
     with pytest.raises(AuthError) as again:
         await client.thermostats()
     assert again.value.code == "signed_out" and sim.faults.script.requests - before == 2
+
+
+async def test_nuheat_lost_reply_to_a_renewal(sim, session, secrets_used):
+    """Nuheat rotated the refresh token but its answer never came: the one we hold is dead.
+    SiteKit does not loop on it; it says what happened and asks for a new sign-in."""
+    client = await sign_in(sim, session, secrets_used)
+    sim.expire_access_tokens()
+    sim.faults.script.add(HttpFault("drop_after", path="/connect/token"))
+    before = sim.faults.script.requests
+    with pytest.raises(NetworkError):
+        await client.account()
+    assert sim.faults.script.requests - before == 2  # the refused call, the renewal (lost)
+    with pytest.raises(AuthError) as caught:
+        await client.account()
+    assert "answer was lost" in caught.value.message and "Sign in to Nuheat again" in caught.value.hint
+    assert sim.faults.script.requests - before == 4 and client.auth.tokens is None
 
 
 async def test_nuheat_401_storm_is_bounded(sim, session, secrets_used):
@@ -433,9 +451,10 @@ async def test_nuheat_clock_skew_hold_limits_use_nuheat_time(sim, workspace):
     await workspace.thermostats.refresh()  # answers carry the server's Date
     await workspace.nuheat.auth.refresh()
     laptop_now = datetime.now(timezone.utc)
-    with pytest.raises(ModeInvalid):  # 22 h 55 min by the laptop is 22 h 45 min for Nuheat: fine...
+    with pytest.raises(ModeInvalid):  # 5 min ahead by the laptop is 5 min ago for Nuheat
         await workspace.thermostats.set_mode(MASTER_BATH, ScheduleMode.HOLD, 2200,
-                                             laptop_now + timedelta(minutes=5))  # ...but 5 min is past
+                                             laptop_now + timedelta(minutes=5))
+    # 22 h 55 min ahead by the laptop is 22 h 45 min for Nuheat: within its 23 hours.
     held = await workspace.thermostats.set_mode(MASTER_BATH, ScheduleMode.HOLD, 2200,
                                                 laptop_now + timedelta(hours=22, minutes=55))
     assert held.schedule_mode == ScheduleMode.HOLD

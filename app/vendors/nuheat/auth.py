@@ -200,7 +200,8 @@ def parse_token_reply(status: int, body: Any, *, refreshing: bool) -> dict[str, 
         # is (an AuthError would send the user to the sign-in page for nothing).
         raise VendorError(VENDOR, status, description or error,
                           message=f"Nuheat's sign-in service is unavailable (HTTP {status}).",
-                          hint="Try again in a few minutes; you stay signed in.")
+                          hint="Try again in a few minutes; you stay signed in." if refreshing
+                          else "Try the sign-in again in a few minutes.")
     raise token_error(error or f"http_{status}", description, refreshing)
 
 
@@ -318,6 +319,7 @@ class NuheatAuth:
         self._provider: Provider | None = None
         self._keys: KeySet | None = None
         self._refresh_lock = asyncio.Lock()
+        self._renewal_lost = False  # the last renewal's answer never arrived
 
     # ----- HTTP ---------------------------------------------------------------------------
 
@@ -509,7 +511,18 @@ class NuheatAuth:
             log.info("Nuheat refused to renew the sign-in (%s)", error.code)  # never the token itself
             if error.code == "invalid_grant":
                 self._store(None)  # the stored pair is dead: forget it, the user must sign in again
+                if self._renewal_lost:
+                    self._renewal_lost = False
+                    raise auth_error("Nuheat renewed the sign-in, but its answer was lost on the way; renewals "
+                                     "work once, so this sign-in has ended.", code=error.code,
+                                     vendor_message=error.vendor_message) from None
             raise
+        except (NetworkError, ProtocolError):
+            # The request may have reached Nuheat, which then rotated the refresh token we
+            # still hold. If the next renewal is refused, this is why.
+            self._renewal_lost = True
+            raise
+        self._renewal_lost = False
         if body.get("id_token"):
             if not isinstance(body["id_token"], str):
                 raise ProtocolError("Nuheat's renewed sign-in carries an unreadable id_token.")
