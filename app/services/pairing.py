@@ -27,7 +27,7 @@ from app.vendors.ewelink.lan import LanDiscovery
 from app.vendors.ewelink.models import Device
 from app.vendors.ewelink.pairing import (EwelinkPairing, LanLocator, PairingMemo, PairingPlan,
                                          PairingResult, PairingTimeouts, WifiCheck, check_wifi)
-from app.vendors.ewelink.pairing_steps import ProgressCallback
+from app.vendors.ewelink.pairing_steps import Progress, ProgressCallback
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -35,6 +35,49 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_DISPATCH_PORT = 443
+
+
+STEP_WORDS = {"done": "done", "skipped": "skipped", "warning": "warning", "failed": "failed",
+              "cancelled": "cancelled"}
+
+
+class _StepsToFeed:
+    """Each pairing step that ends, and the outcome, as an event in the feed: pairing is
+    one of SiteKit's own actions and belongs in the one stream with everything else. Only
+    finished steps (not every countdown message), never the Wi-Fi password."""
+
+    def __init__(self, workspace: Workspace, pairing: EwelinkPairing) -> None:
+        self._feed = workspace.feed
+        self._pairing = pairing
+        self._said: dict[str, str] = {}
+
+    def _deviceid(self) -> str:
+        pairing = self._pairing
+        if pairing.device is not None:
+            return pairing.device.deviceid
+        return str(pairing.identity.get("deviceid") or "")
+
+    def _publish(self, step: str, status: str, text: str, deviceid: str) -> None:
+        password = self._pairing.plan.password
+        if password:
+            text = text.replace(password, "••••")
+        self._feed.publish(Event("ewelink", deviceid, "pairing",
+                                 {"step": step, "status": status, "text": text}))
+
+    def __call__(self, snapshot: Progress) -> None:
+        name = self._pairing.plan.name
+        for state in snapshot.steps:
+            if state.status in STEP_WORDS and self._said.get(state.name) != state.status:
+                self._said[state.name] = state.status
+                text = f"Pairing {name}: {state.title} — {STEP_WORDS[state.status]}"
+                if state.message:
+                    text += f": {state.message}"
+                self._publish(state.name, state.status, text, self._deviceid())
+
+    def paired(self, result: PairingResult) -> None:
+        where = "online" if result.online else "added, not online yet"
+        self._publish("result", "done", f"Pairing {result.name}: paired ({where})",
+                      result.deviceid)
 
 
 def wifi_key(profile_key: str) -> str:
@@ -161,11 +204,19 @@ class PairingService:
             on_memo=self._store_memo, lan_locator=self._locator(),
             online_events=self._online_events, network_snapshot=self._network_snapshot)
         self.current = pairing
+        steps_to_feed = _StepsToFeed(ws, pairing)
+
+        def progress(snapshot: Progress) -> None:
+            steps_to_feed(snapshot)
+            if progress_cb is not None:
+                progress_cb(snapshot)
+
         try:
-            result = await pairing.run(progress_cb)
+            result = await pairing.run(progress)
         finally:
             await session.close()
             await self._flush()
+        steps_to_feed.paired(result)
         try:
             await ws.inventory.refresh()
         except Exception as exc:  # the pairing worked; a stale list is a small matter
