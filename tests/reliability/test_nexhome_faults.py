@@ -557,3 +557,33 @@ async def test_nexhome_subscription_refused_with_404_backs_off(client, sim):
         assert live.status == "reconnecting" and "subscription is not there" in live.last_error.message
     finally:
         await live.stop()
+
+
+@pytest.mark.parametrize("offset", [600, -600])
+async def test_nexhome_clock_skew_on_the_subscription(building, sim, offset):
+    """The live channel signs with the Building's NEXhome clock: one refusal, corrected,
+    and access records flow."""
+    sim.faults.clock_offset = offset
+    events = await start_live(building, sim)
+    published = sim.resident_at_door(MAIN_ENTRANCE)
+    await wait_until(lambda: len(live_counts(events)[0]) == 1)
+    assert live_counts(events)[1] == {m.id for m in published}
+    assert [r.refused for r in sim.requests].count(401) == 1
+
+
+async def test_nexhome_429_and_5xx_on_the_subscription(building, sim):
+    """A 429 storm on the pull is waited out inside the call; a 5xx burst on it (a POST:
+    not re-sent by the client) makes the channel back off and pull on. Nothing lost, nothing
+    twice."""
+    events = await start_live(building, sim)
+    pull = f"{MQ}/{building._live.consumer_id}/messages"
+    sim.faults.script.storm(3, retry_after=0.1, path=pull)
+    published = sim.resident_at_door(MAIN_ENTRANCE)
+    await wait_until(lambda: sim.faults.script.served("status") == 3)
+    sim.faults.script.storm(2, status=503, retry_after=None, path=pull)
+    published += sim.resident_at_door(MAIN_ENTRANCE) + sim.resident_at_door(MAIN_ENTRANCE)
+    await wait_until(lambda: len(live_counts(events)[0]) == 3, timeout=15)
+    await asyncio.sleep(REDELIVERY * 3)
+    assert live_counts(events)[1] == {m.id for m in published}
+    assert len(live_counts(events)[0]) == 3 and sim.faults.script.served("status") == 5
+    await wait_until(lambda: building.live_status == "online")
