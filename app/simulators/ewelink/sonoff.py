@@ -21,7 +21,10 @@ mDNS record and is reported to the cloud, which pushes it to the owner.
 
 Beyond the contract: `lan_host` (the LAN server may listen on another address than the
 hotspot, e.g. the site LAN in a network-namespace test), `press(params)` (a button), and
-`cloud_connected`, `ap_details` (what `POST /ap` sent, for tests), `wifi_ok`.
+`cloud_connected`, `ap_details` (what `POST /ap` sent, for tests), `wifi_ok`, and on
+`faults`: `script` (the shared scripted HTTP faults, app/simulators/faults.py, served by both
+the hotspot and the LAN server) and `seen` (every request either server received, faulted
+or not, so a test can tell that a command reached the device once).
 """
 
 from __future__ import annotations
