@@ -241,13 +241,20 @@ async def test_nexhome_5xx_on_unlock_not_retried(building, sim):
     assert entry.outcome == "failed"
 
 
-async def test_nexhome_5xx_on_elevator_call_not_retried(client, sim):
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_nexhome_5xx_on_commands_is_an_unknown_outcome(client, sim, status):
+    """Unlike 503 (not taken on), a 500, 502 or 504 may come after the door or lift was
+    told to move: the outcome is unknown and nothing is repeated."""
     from app.simulators.nexhome import ELEVATOR
 
-    sim.faults.script.storm(5, status=502, retry_after=None, path=f"{PREFIX}/elevators")
-    with pytest.raises(VendorError):
+    sim.faults.script.storm(5, status=status, retry_after=None, path=f"{PREFIX}/elevators")
+    with pytest.raises(CommandOutcomeUnknown) as caught:
         await client.call_elevator(ELEVATOR, 0, 5)
-    assert sim.faults.script.requests == 1 and sim.elevator_calls == []
+    assert f"HTTP {status}" in caught.value.message
+    sim.faults.script.storm(5, status=status, retry_after=None, path=UNLOCK)
+    with pytest.raises(CommandOutcomeUnknown):
+        await client.unlock(MAIN_ENTRANCE)
+    assert sim.faults.script.requests == 2
 
 
 # -- 3. the message pull (live channel) ---------------------------------------------------------

@@ -436,6 +436,12 @@ class NexhomeClient:
         if call.command and status >= 500 and not _is_error_body(answer):
             # Not NEXhome's answer but a gateway's or a crash's: the command may have run.
             raise _Unanswered(f"HTTP {status} without NEXhome's answer")
+        if call.command and status >= 500 and status != 503:
+            # NEXhome's own 500/502/504 may come after the door was told to open; only 503
+            # (unavailable) says it was not taken on. Unknown: a retry reuses the REQUEST-ID.
+            raise _Unanswered(f"NEXhome answered HTTP {status}"
+                              + (f": {_vendor_message(answer)}" if _vendor_message(answer)
+                                 else ""))
         log.debug("NEXhome %s %s -> %s", call.method, call.path, status)
         return status, answer, now, server_ts, local_ts, retry_after
 
