@@ -363,9 +363,13 @@ def _screens_dir() -> Path:
 
 
 def _tour(out: Path, *, demo: bool, site_file: Path | None, texts: bool = False) -> int:
-    from app.ui.tour import run_tour
+    from app.ui.tour import TourError, run_tour
 
-    saved = run_tour(out, demo=demo, site_file=site_file, texts=texts)
+    try:
+        saved = run_tour(out, demo=demo, site_file=site_file, texts=texts)
+    except TourError as exc:
+        print(f"error: {exc.user_text()}", file=sys.stderr)
+        return 1
     for path in saved:
         print(path)
     print(f"Saved {len(saved)} screens to {out.resolve()}", file=sys.stderr)
