@@ -323,3 +323,27 @@ def test_nexhome_nxcloud_retry_after_as_a_date():
         assert parse("Tue, 14 Nov 2023 22:13:40 GMT", server_now) == 20.0
         assert parse("Tue, 14 Nov 2023 22:13:00 GMT", server_now) == 0.0  # already past
         assert parse("7", None) == 7.0 and parse("soon", None) is None
+
+
+@FUZZ
+@given(text=st.text(max_size=60) | st.lists(st.integers(-50, 400) | scalars, max_size=6))
+def test_nexhome_fuzz_lift_floors_typed(text):
+    """What a technician types in the lift-floors field (or a list from a file)."""
+    from app.services.building import floors_text, parse_floors
+
+    floors = sitekit_or_model(parse_floors, text)
+    if floors is not None:
+        assert list(floors) == sorted(set(floors)) and isinstance(floors_text(floors), str)
+
+
+@FUZZ
+@given(phone=st.text(max_size=40))
+def test_nxcloud_fuzz_masked_phone(phone):
+    """Whatever number reaches the feed is masked, never shown whole."""
+    from app.services.messaging import masked_phone
+
+    shown = masked_phone(phone)
+    digits = "".join(c for c in phone if c.isdigit())
+    assert isinstance(shown, str)
+    if len(digits) >= 10:
+        assert digits not in shown.replace(" ", "")
