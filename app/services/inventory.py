@@ -132,7 +132,7 @@ class Inventory:
                 item["online"] = False  # what the cloud would say is unknown
                 devices.append(Device(**item))
             return devices, float(data["saved"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):  # an unreadable copy
             return None
 
     def clear(self) -> None:

@@ -293,6 +293,21 @@ async def test_ewelink_expired_token_on_the_live_channel(run_home, ewelink_sim, 
         assert ewelink_sim.requests[LOGIN] == 1  # never a silent new sign-in
 
 
+async def test_ewelink_refresh_reply_lost(client, ewelink_sim):
+    # The cloud swapped the tokens but the answer never arrived: the tokens SiteKit holds
+    # are dead. Not retried blindly, and the next call says what happened.
+    ewelink_sim.expire_access_tokens()
+    ewelink_sim.faults.script.add(HttpFault("drop_after", path="/api/user/refresh"))
+    with pytest.raises(NetworkError):
+        await client.devices()
+    assert ewelink_sim.requests[REFRESH] == 1
+    with pytest.raises(SessionTakenOver) as caught:
+        await client.devices()
+    assert "refresh was cut off" in caught.value.message and "Sign in again" in caught.value.hint
+    assert client.tokens is None
+    assert ewelink_sim.requests[REFRESH] == 1 and ewelink_sim.requests[DEVICES] == 2
+
+
 async def test_ewelink_revoked_token_via_cli(run_home, ewelink_sim, secrets_used,
                                              make_ewelink_client):
     site = _site_file(run_home, ewelink_sim, password=False)
@@ -452,3 +467,19 @@ async def test_ewelink_bad_websocket_frames(run_home, ewelink_sim, secrets_used)
                    if e.kind == "connection" and e.payload["status"] == "reconnecting"]
         assert any("bigger than 1 MB" in r for r in reasons)
         assert not [e for e in ws.events if e.kind == "state" and "pad" in e.payload]
+
+
+# -- the simulator's control endpoint for scripted faults (`sitekit sim` users) -------------------
+
+async def test_ewelink_faults_scripted_over_http(client, ewelink_sim, http_session):
+    control = ewelink_sim.base_url("eu") + "/_sim/script"
+    async with http_session.post(control, json={"kind": "status", "status": 429,
+                                                "retry_after": 0.2, "times": 2,
+                                                "path": "/api/user/device"}) as response:
+        assert response.status == 200 and len((await response.json())["faults"]) == 1
+    async with http_session.post(control, json={"kind": "nonsense"}) as response:
+        assert response.status == 400
+    assert len(await client.devices()) == 7
+    async with http_session.get(control) as response:
+        state = await response.json()
+    assert state["faults"] == [] and [a[0] for a in state["applied"]] == ["status", "status"]

@@ -8,6 +8,9 @@ They let a script drive a running `sitekit sim` the way tests drive the Python A
 - `POST /_sim/press`   {"deviceid", "params"} -> a device-originated update push
 - `POST /_sim/unresponsive` {"deviceid", "unresponsive": bool}
 - `POST /_sim/expire`  {"tokens": "access" | "refresh"}
+- `POST /_sim/script`  {"kind", "status", "retry_after", "path", "method", "times", "seconds"}
+  adds a scripted HTTP fault (app/simulators/faults.py); {"clear": true} removes them all
+- `GET  /_sim/script`  -> the scripted faults still to serve, those served, requests seen
 They answer plain JSON (`{"ok": true, ...}` or HTTP 400 `{"ok": false, "message"}`) and
 ignore the REST faults (delay, forced HTTP status), so a script can always undo a fault.
 """
@@ -15,9 +18,12 @@ ignore the REST faults (delay, forced HTTP status), so a script can always undo 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from app.simulators.faults import HttpFault
 
 if TYPE_CHECKING:
     from app.simulators.ewelink.cloud import EwelinkCloudSim
@@ -41,6 +47,8 @@ class ControlApi:
         app.router.add_post(PREFIX + "press", self.press)
         app.router.add_post(PREFIX + "unresponsive", self.set_unresponsive)
         app.router.add_post(PREFIX + "expire", self.expire)
+        app.router.add_get(PREFIX + "script", self.get_script)
+        app.router.add_post(PREFIX + "script", self.add_script)
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any] | None:
@@ -118,3 +126,32 @@ class ControlApi:
         else:
             return _bad('tokens must be "access" or "refresh"')
         return web.json_response({"ok": True})
+
+    def _script_state(self) -> dict[str, Any]:
+        script = self.cloud.faults.script
+        return {"ok": True, "faults": [asdict(f) for f in script.faults],
+                "applied": [list(a) for a in script.applied], "requests": script.requests}
+
+    async def get_script(self, request: web.Request) -> web.Response:
+        return web.json_response(self._script_state())
+
+    async def add_script(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if body is None:
+            return _bad("body must be a JSON object")
+        if body.get("clear") is True:
+            self.cloud.faults.script.clear()
+            return web.json_response(self._script_state())
+        known = {f.name for f in fields(HttpFault)}
+        unknown = sorted(set(body) - known)
+        if unknown:
+            return _bad(f"unknown fields {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        try:
+            fault = HttpFault(**body)
+        except (TypeError, ValueError) as exc:
+            return _bad(str(exc))
+        if (not isinstance(fault.times, int) or isinstance(fault.times, bool) or fault.times < 1
+                or not isinstance(fault.path, str) or not isinstance(fault.method, str)):
+            return _bad("times must be a positive whole number; path and method strings")
+        self.cloud.faults.script.add(fault)
+        return web.json_response(self._script_state())

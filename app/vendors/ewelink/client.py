@@ -91,6 +91,7 @@ class EwelinkClient:
         # Why the cloud ended our session (a sign-in elsewhere, an expired refresh token),
         # so later calls repeat that instead of a vague "not signed in".
         self.ended: AuthError | None = None
+        self._refresh_interrupted = False  # a refresh whose answer never arrived
 
     # -- state ------------------------------------------------------------------------
 
@@ -170,14 +171,16 @@ class EwelinkClient:
             raise ProtocolError("eWeLink accepted the sign-in but sent no tokens.",
                                 hint="The service may have changed; try again later.") from None
         self.ended = None
+        self._refresh_interrupted = False
         self._set_tokens(tokens)
         log.info("eWeLink: signed in (region %s)", self.region)
         return tokens
 
     async def _login_once(self, field: str, value: str, password: str) -> dict[str, Any]:
         # Repeating a sign-in only supersedes a session we never received.
-        return await self._call("POST", "/api/user/login", auth="sign",
-                                body={field: value, "password": password}, safe=True)
+        return _object(await self._call("POST", "/api/user/login", auth="sign",
+                                        body={field: value, "password": password}, safe=True),
+                       "sign-in")
 
     async def refresh(self) -> Tokens:
         """Swap the refresh token for a new at/rt pair (both old ones stop working)."""
@@ -188,8 +191,15 @@ class EwelinkClient:
         tokens = self._require_tokens()
         # Not safe to repeat: a refresh the cloud performed but whose reply was lost has
         # already retired this rt, and sending it again would look like a takeover.
-        reply = await self._call("GET", "/api/user/refresh", auth="sign",
-                                 query={"grantType": "refresh", "rt": tokens.rt}, safe=False)
+        try:
+            reply = _object(await self._call("GET", "/api/user/refresh", auth="sign",
+                                             query={"grantType": "refresh", "rt": tokens.rt},
+                                             safe=False), "token refresh")
+        except (NetworkError, ProtocolError):
+            # The cloud may have swapped the tokens without us hearing the answer; if so,
+            # the next call meets 401, and that message should say why.
+            self._refresh_interrupted = True
+            raise
         if reply.get("error") != 0:
             error = self._error(reply, call="refresh")
             if isinstance(error, AuthError):
@@ -201,6 +211,7 @@ class EwelinkClient:
         fresh = Tokens(at=str(reply["at"]), rt=str(reply["rt"]),
                        user_apikey=tokens.user_apikey, region=tokens.region,
                        account=tokens.account)
+        self._refresh_interrupted = False
         self._set_tokens(fresh)
         log.info("eWeLink: access token refreshed")
         return fresh
@@ -249,7 +260,8 @@ class EwelinkClient:
 
     async def dispatch(self) -> str:
         """Ask which server holds our websocket; returns its ws:// or wss:// URL."""
-        reply = await self._bearer("POST", "/dispatch/app", body={"accept": "ws"}, safe=True)
+        reply = _object(await self._bearer("POST", "/dispatch/app", body={"accept": "ws"},
+                                           safe=True), "websocket dispatch")
         host = reply.get("domain") or reply.get("IP")
         port = reply.get("port")
         if not host or not isinstance(port, (int, str)) or not str(port).isdigit():
@@ -273,6 +285,14 @@ class EwelinkClient:
         code = _code(reply)
         if code not in (0, None):
             error = self._error(reply, call="bearer")
+            if code == 401 and self._refresh_interrupted:
+                error = SessionTakenOver(
+                    VENDOR, 401, _vendor_msg(reply),
+                    message="Your eWeLink session ended: a token refresh was cut off before "
+                            "its answer arrived, and eWeLink had already replaced the tokens "
+                            "SiteKit holds.",
+                    hint="Sign in again (nobody else signed in; the connection dropped at "
+                         "the wrong moment).")
             if code == 401 and isinstance(error, AuthError):
                 self._end_session(error)
             raise error
@@ -309,7 +329,8 @@ class EwelinkClient:
         waits = 0
         while True:
             try:
-                return await self._send(method, path, auth=auth, query=query, body=body)
+                return await self._send(method, path, auth=auth, query=query, body=body,
+                                        safe=safe)
             except RateLimited as exc:
                 wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
                 if waits >= MAX_RATE_LIMIT_WAITS or wait > MAX_RETRY_AFTER:
@@ -333,7 +354,7 @@ class EwelinkClient:
                 await asyncio.sleep(wait)
 
     async def _send(self, method: str, path: str, *, auth: str, query: dict | None,
-                    body: dict | None) -> tuple[Any, int, float | None, float]:
+                    body: dict | None, safe: bool = True) -> tuple[Any, int, float | None, float]:
         """Send once. Returns the decoded reply, the `ts` we sent, the server's time from
         its Date header (None without one) and our local time when the reply came."""
         ts = int(self.clock.now())
@@ -357,8 +378,11 @@ class EwelinkClient:
             headers["Authorization"] = "Bearer " + self._require_tokens().at
         host = urlsplit(url).netloc
         try:
+            # aiohttp repeats a GET by itself when the connection drops; a call that is
+            # not safe to repeat (the refresh is a GET that retires its rt) goes out once.
+            extra = {} if safe else {"middlewares": (_send_once(),)}
             async with self.session.request(method, url, params=params, data=data,
-                                            headers=headers) as response:
+                                            headers=headers, **extra) as response:
                 local_ts = time.time()
                 server_ts = _date_header_time(response.headers.get("Date"))
                 status = response.status
@@ -520,6 +544,28 @@ def parse_device_list(reply: Any) -> list[Device]:
         raise ProtocolError("eWeLink's device list reply has no list of devices.",
                             hint="The service may have changed; try again later.")
     return [parse_device(item) for item in raw_list if isinstance(item, Mapping)]
+
+
+def _send_once():
+    """A per-request aiohttp middleware that refuses a second attempt at the request."""
+    sent = False
+
+    async def middleware(request, handler):
+        nonlocal sent
+        if sent:
+            raise aiohttp.ServerDisconnectedError("the connection closed; not sent again")
+        sent = True
+        return await handler(request)
+
+    return middleware
+
+
+def _object(reply: Any, what: str) -> dict[str, Any]:
+    if not isinstance(reply, dict):
+        raise ProtocolError(f"eWeLink answered the {what} with a list, not the object it sends.",
+                            hint="The service may have changed, or a proxy is in the way; try "
+                                 "again later.")
+    return reply
 
 
 class _Transient(Exception):
