@@ -348,7 +348,8 @@ def _gui(args) -> int:
 
     if not has_display():
         out = _screens_dir()
-        print(f"No display found, so SiteKit is rendering the demo site's screens to {out} instead.",
+        which = "the demo site's" if args.site is None else f"the site's ({args.site.name})"
+        print(f"No display found, so SiteKit is rendering {which} screens to {out} instead.",
               flush=True)
         return _tour(out, demo=args.site is None, site_file=args.site)
     from app.ui.application import run_gui
