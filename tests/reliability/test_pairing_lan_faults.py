@@ -281,6 +281,36 @@ async def test_ewelink_pairing_add_5xx_burst_never_adds_twice(ewelink_sim, make_
     assert await on_account(client, device.deviceid) == 1
 
 
+async def test_ewelink_pairing_signed_in_elsewhere_after_the_wifi_went_out(
+        ewelink_sim, make_sonoff, client, make_ewelink_client, device_session):
+    """A second sign-in to the account (the eWeLink app, a colleague) ends SiteKit's session
+    while the device is joining: the run stops with "sign in again" after a bounded number of
+    calls, and after signing in the next run continues with the cloud, never re-posting."""
+    device = await make_sonoff()
+    elsewhere = make_ewelink_client()
+    await elsewhere.login(EU_ACCOUNT, DEMO_PASSWORD)  # SiteKit's token is now superseded
+    before = sum(ewelink_sim.requests.values())
+    memos = Memos()
+    first = pairing_for(ewelink_sim, device, device_session, client, memos)
+    with pytest.raises(PairingFailed) as failed:
+        await first.run()
+    assert failed.value.step == "rejoin"
+    assert "sign in again" in failed.value.user_text().lower()
+    assert "run pairing again" in failed.value.hint and "continues" in failed.value.hint
+    assert sum(ewelink_sim.requests.values()) - before <= 5  # no loop against the cloud
+    assert memos.current is not None and memos.current.wifi_sent
+    assert count(device, "POST", "/ap") == 1
+
+    await device.wait_mode("online", 5)
+    await client.login(EU_ACCOUNT, DEMO_PASSWORD)
+    second = EwelinkPairing(plan_for(ewelink_sim, device), session=device_session, cloud=client,
+                            timeouts=timeouts(), memo=memos.current, on_memo=memos)
+    result = await second.run()
+    assert result.online and second.steps[3].status == SKIPPED
+    assert count(device, "POST", "/ap") == 1
+    assert await on_account(client, device.deviceid) == 1
+
+
 # -- pairing: GET /device -------------------------------------------------------------------
 
 async def test_ewelink_pairing_get_device_truncated(ewelink_sim, make_sonoff, client,

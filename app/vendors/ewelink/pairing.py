@@ -499,8 +499,8 @@ class EwelinkPairing:
         while True:
             try:
                 self._devices = await self.cloud.devices()
-            except AuthError:
-                raise
+            except AuthError as exc:
+                raise self._signed_out(exc) from None
             except VendorError as exc:
                 if not cloud_hiccup(exc):
                     raise
@@ -521,6 +521,14 @@ class EwelinkPairing:
                                          "network with internet.")
             return StepOutcome(DONE, "The laptop is back online; the eWeLink cloud answers.")
 
+    def _signed_out(self, exc: AuthError) -> StepFailure:
+        """The session ended mid-run: sign in, then the next run finishes the job."""
+        if self.memo is None or not self.memo.wifi_sent:
+            return StepFailure(exc.message, hint=exc.hint)
+        return StepFailure(exc.message, hint=f"{exc.hint} Then run pairing again: the device "
+                                             f"already has the Wi-Fi details, so it continues "
+                                             f"with the account.".strip())
+
     def _cloud_unreachable(self, last: BaseException | None) -> StepFailure:
         return StepFailure(
             f"The eWeLink cloud is still unreachable after {self.timeouts.rejoin:g} s.",
@@ -528,6 +536,12 @@ class EwelinkPairing:
                  "then run pairing again: it continues where it stopped.")
 
     async def _add(self, run: StepRun) -> StepOutcome:
+        try:
+            return await self._add_unless_there(run)
+        except AuthError as exc:
+            raise self._signed_out(exc) from None
+
+    async def _add_unless_there(self, run: StepRun) -> StepOutcome:
         deviceid = self.identity["deviceid"]
         try:
             devices = self._devices if self._devices is not None else await self.cloud.devices()
@@ -607,8 +621,8 @@ class EwelinkPairing:
                     probe.result()  # raises the "back in pairing mode" failure
                 try:
                     devices = await self.cloud.devices()
-                except AuthError:
-                    raise
+                except AuthError as exc:
+                    raise self._signed_out(exc) from None
                 except (NetworkError, ProtocolError, VendorError) as exc:
                     # The device has the Wi-Fi: a cloud hiccup is no reason to stop watching.
                     if isinstance(exc, VendorError) and not cloud_hiccup(exc):
