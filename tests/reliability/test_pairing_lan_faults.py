@@ -376,6 +376,17 @@ async def test_ewelink_pairing_get_device_5xx_burst(ewelink_sim, make_sonoff, cl
     assert count(device, "POST", "/ap") == 1
 
 
+async def test_ewelink_pairing_get_device_429(ewelink_sim, make_sonoff, client,
+                                              device_session):
+    """A busy hotspot (429) is asked again, like a 5xx, not taken for another device."""
+    device = await make_sonoff()
+    device.faults.script.storm(2, status=429, retry_after=0.1, path="/device", method="GET")
+    pairing = pairing_for(ewelink_sim, device, device_session, client)
+    result = await pairing.run()
+    assert result.online and pairing.steps[1].attempts >= 3
+    assert device.faults.script.served("status") == 2
+
+
 async def test_ewelink_pairing_get_device_5xx_always(ewelink_sim, make_sonoff, client,
                                                      device_session):
     device = await make_sonoff()

@@ -784,9 +784,10 @@ def parse_device_reply(status: int, text: str, host: str) -> dict[str, Any]:
     Raises StepFailure (a SiteKitError) naming what is wrong; `retry` set where asking again
     may help (the device's web server failing, HTTP 5xx).
     """
-    if status >= 500:
-        raise StepFailure(f"The device at {host} answered with a server error (HTTP {status}).",
-                          hint=HOTSPOT_HINT, retry=True)
+    if status >= 500 or status == 429:
+        # Busy or failing, not "something else": asking again is safe (a read).
+        raise StepFailure(f"The device at {host} answered that it is busy or failing "
+                          f"(HTTP {status}).", hint=HOTSPOT_HINT, retry=True)
     reply = _json(text)
     if not isinstance(reply, dict):
         raise StepFailure(f"Something answered at {host} (HTTP {status}), but it is not "
