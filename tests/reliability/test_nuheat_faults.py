@@ -560,8 +560,8 @@ async def test_nuheat_bad_reply_cli(sim, run_home, capsys):
 async def test_nuheat_slow_reply_is_bounded(sim, session, secrets_used):
     """A server that never answers: the request times out (bounded) and reads say so."""
     client = await sign_in(sim, session, secrets_used, max_read_retries=1, request_timeout=0.5)
-    # (3 s: the simulator's shutdown waits for the delayed handlers)
-    sim.faults.script.add(HttpFault("delay", seconds=3, path=THERMOSTAT, method="GET", times=2))
+    # (2 s: the simulator's shutdown waits for the delayed handlers)
+    sim.faults.script.add(HttpFault("delay", seconds=2, path=THERMOSTAT, method="GET", times=2))
     before = sim.faults.script.requests
     with pytest.raises(SiteKitError) as caught:
         await asyncio.wait_for(client.thermostats(), 20)

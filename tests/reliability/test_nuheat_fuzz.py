@@ -28,9 +28,9 @@ from app.vendors.nuheat.live import Debouncer, FrameReader, Notification, Nuheat
 from app.vendors.nuheat.models import (
     AccountModel, EnergyUsageModel, GroupModel, ScheduleModel, ThermostatModel, format_temperature)
 
-FUZZ = settings(max_examples=80, deadline=None,
+FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-WIRE = settings(max_examples=40, deadline=None,
+WIRE = settings(max_examples=30, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # Field names the parsers look for, so generated objects reach past the first `.get()`.
