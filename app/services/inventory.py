@@ -173,8 +173,11 @@ class Inventory:
     async def _resync(self) -> None:
         """After a reconnect: publish what changed while the live channel was down."""
         before = dict(self._reports)
+        client = self._account.client
+        if client is None:
+            return  # signed out meanwhile
         try:
-            fresh = await self._account.client.devices()
+            fresh = await client.devices()
         except SiteKitError as exc:
             log.info("after reconnecting, the device list could not be read (%s); states "
                      "update as devices report", exc.message)
