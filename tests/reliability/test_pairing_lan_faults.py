@@ -395,7 +395,7 @@ async def test_ewelink_pairing_get_device_5xx_always(ewelink_sim, make_sonoff, c
     with pytest.raises(PairingFailed) as failed:
         await pairing.run()
     assert failed.value.step == "read" and "HTTP 500" in failed.value.message
-    assert "still did after 0.6 s" in failed.value.message
+    assert "Still the same after 0.6 s" in failed.value.message
     assert 2 <= count(device, "GET", "/device") < 200  # bounded by the step's deadline
 
 

@@ -10,6 +10,11 @@ The steps (names fixed; the GUI shows one row each):
   wait_cloud  online in the cloud (device list polling, woken by sysmsg when wired)
   wait_lan    found on the LAN by mDNS (optional: a timeout here is a warning)
 
+A lost answer to POST /ap (connection closed, cut off, unreadable, 5xx) is never followed
+by another POST: the device may have taken the details. The run watches the hotspot with
+GET /device instead: gone means taken (on to the cloud); still there after `confirm_send`
+means most likely not, and the user is told to run pairing again.
+
 Idempotent: the device applies the same Wi-Fi details again harmlessly, the account is
 checked before adding, and what a run learned from the device is kept in a `PairingMemo`
 (the service stores it), so running again after a drop finishes the job: when the device
@@ -362,7 +367,8 @@ class EwelinkPairing:
     def _device_silent(self, last: BaseException | None) -> StepFailure:
         if isinstance(last, StepFailure) and not last.message.startswith("No answer"):
             # It answered, just never usably (5xx, cut-off replies): say that, not "silent".
-            return StepFailure(f"{last.message} It still did after {self.timeouts.read:g} s.",
+            return StepFailure(f"{last.message} Still the same after {self.timeouts.read:g} s "
+                               f"of trying.",
                                hint=last.hint or HOTSPOT_HINT)
         return StepFailure(f"The device did not answer at {self._host}: is the laptop still on "
                            f"the ITEAD hotspot?", hint=HOTSPOT_HINT)
