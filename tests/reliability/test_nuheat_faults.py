@@ -471,6 +471,7 @@ async def test_nuheat_lost_reply_to_a_change(sim, session, secrets_used):
             await client.update_thermostat(ThermostatUpdateModel.permanent_hold(MASTER_BATH, 2450))
         assert sim.faults.script.requests - before == 1, "a change whose answer was lost was sent again"
         assert "may or may not have been applied" in caught.value.message
+        assert "the connection closed before Nuheat answered" in caught.value.message
         assert "before sending it again" in caught.value.hint
     assert sim.thermostat(MASTER_BATH).setPointTemp == 2450  # the drop_after one acted
 
@@ -566,4 +567,5 @@ async def test_nuheat_slow_reply_is_bounded(sim, session, secrets_used):
     with pytest.raises(SiteKitError) as caught:
         await asyncio.wait_for(client.thermostats(), 20)
     assert isinstance(caught.value, NetworkError) and "did not answer" in caught.value.message
+    assert "no answer within 0.5 s; tried 2 times" in caught.value.message
     assert sim.faults.script.requests - before == 2  # the read and its one retry

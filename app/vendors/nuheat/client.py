@@ -104,13 +104,26 @@ async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.
     except aiohttp.ClientConnectorError:
         raise  # never connected: nothing was sent (and aiohttp does not retry these)
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-        raise _AnswerLost(type(error).__name__) from error
+        raise _AnswerLost(_cause(error)) from error
 
+
+# Errors that mean the request never left (no connection was made).
+_NEVER_SENT = tuple(kind for kind in (aiohttp.ClientConnectorError, getattr(aiohttp, "ConnectionTimeoutError", None))
+                    if kind is not None)
 
 # Per-request client middlewares arrived in aiohttp 3.12.
 _CHANGE_OPTIONS: dict[str, Any] = (
     {"middlewares": (_no_silent_resend,)}
     if "middlewares" in inspect.signature(aiohttp.ClientSession._request).parameters else {})
+
+
+def _cause(error: BaseException, timeout: float | None = None) -> str:
+    """Why no answer came, in words (the exception's class name stays in the log)."""
+    if isinstance(error, asyncio.TimeoutError):
+        return f"no answer within {timeout:g} s" if timeout else "no answer in time"
+    if isinstance(error, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
+        return "the connection closed before Nuheat answered"
+    return f"the connection failed: {type(error).__name__}"
 
 
 def _endpoint(path: str) -> str:
@@ -208,14 +221,14 @@ class NuheatClient:
                         await read_text(response, what=WHAT)
                     return status, answer_headers, None, token
                 text = await read_text(response, what=WHAT)
-        except aiohttp.ClientConnectorError as error:
+        except _NEVER_SENT as error:
             # Never connected: nothing was sent, so nothing can have changed.
             raise NetworkError(f"Cannot reach the Nuheat API ({type(error).__name__}).",
                                hint="Check the internet connection.") from None
         except _AnswerLost as error:
             raise _Unanswered(str(error)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise _Unanswered(type(error).__name__) from None
+            raise _Unanswered(_cause(error, self.timeout.total)) from None
         parsed = decode_reply(status, answer_headers.get("Content-Type", ""), text, method, path)
         return status, answer_headers, parsed, token
 
@@ -233,7 +246,7 @@ class NuheatClient:
                 failures += 1
                 if failures > self.max_read_retries:
                     raise NetworkError(f"The Nuheat API did not answer {_endpoint(path)} ({lost.cause}; "
-                                       f"tried {failures} times).",
+                                       f"tried {failures} time{'s' if failures > 1 else ''}).",
                                        hint="Check the internet connection, then try again.") from None
                 await asyncio.sleep(self._retry_delay(failures, None))
                 continue
