@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import logging
 import math
 from datetime import date
 from typing import Any, Callable
@@ -39,6 +40,8 @@ from app.vendors.nuheat import schedule_rules
 from app.vendors.nuheat.auth import NuheatAuth
 from app.vendors.nuheat.models import (
     AccountModel, EnergyUsageModel, GroupModel, ScheduleModel, ThermostatModel, ThermostatUpdateModel)
+
+log = logging.getLogger(__name__)
 
 VENDOR = "Nuheat"
 # Since the July 2026 move (older copies: https://api.mynuheat.com).
@@ -118,7 +121,7 @@ _CHANGE_OPTIONS: dict[str, Any] = (
 
 
 def _cause(error: BaseException, timeout: float | None = None) -> str:
-    """Why no answer came, in words (the exception's class name stays in the log)."""
+    """Why no answer came, in words for the user (the exception itself goes to the log)."""
     if isinstance(error, asyncio.TimeoutError):
         return f"no answer within {timeout:g} s" if timeout else "no answer in time"
     if isinstance(error, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
@@ -226,8 +229,10 @@ class NuheatClient:
             raise NetworkError(f"Cannot reach the Nuheat API ({type(error).__name__}).",
                                hint="Check the internet connection.") from None
         except _AnswerLost as error:
+            log.info("Nuheat %s %s: no answer (%r)", method, _endpoint(path), error.__cause__)
             raise _Unanswered(str(error)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            log.info("Nuheat %s %s: no answer (%s)", method, _endpoint(path), type(error).__name__)
             raise _Unanswered(_cause(error, self.timeout.total)) from None
         parsed = decode_reply(status, answer_headers.get("Content-Type", ""), text, method, path)
         return status, answer_headers, parsed, token
