@@ -42,6 +42,7 @@ class Feed:
         self._flush_delay = flush_delay
         self._flush_task: asyncio.Task | None = None
         self._writing = False
+        self._appended = 0  # rows ever queued: the newest pending row is number _appended
         self.stored = 0
         self.dropped = 0
 
@@ -59,6 +60,7 @@ class Feed:
                 if self.dropped == 1 or self.dropped % 100_000 == 0:
                     log.warning("the store is behind: %d unsaved events dropped", self.dropped)
             pending.append(store.row(event))
+            self._appended += 1
             task = self._flush_task
             if task is None or task.done():
                 self._flush_task = asyncio.get_running_loop().create_task(self._flush_soon())
@@ -106,14 +108,19 @@ class Feed:
 
     async def _flush_soon(self) -> None:
         # wait a little so a trickle becomes one transaction, but not when a full batch is
-        # already waiting: a flood is written back to back
-        if len(self._pending) < self._batch_size:
-            await asyncio.sleep(self._flush_delay)
-        await self.flush()
+        # already waiting: a flood is written back to back. Until nothing is pending: what
+        # came while a batch was written is this task's too (publish starts no second one).
+        while self._pending and self._store is not None:
+            if len(self._pending) < self._batch_size:
+                await asyncio.sleep(self._flush_delay)
+            await self.flush()
 
     async def flush(self) -> None:
-        """Write everything pending, one bounded executemany per batch."""
-        while self._pending and self._store is not None:
+        """Write what is pending now, one bounded executemany per batch. Not what arrives
+        meanwhile: in a flood that would never end, and Load older (history) waits here."""
+        goal = self._appended
+        while (self._pending and self._store is not None
+               and self._appended - len(self._pending) < goal):
             if self._writing:  # another flush is writing; wait for it to drain the queue
                 await asyncio.sleep(0.01)
                 continue
