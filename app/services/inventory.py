@@ -27,7 +27,7 @@ from app.services.describe import offline_reason
 from app.services.feed import Feed
 from app.services.lan import LanPresence
 from app.vendors.ewelink.lan import LanAnnouncement, LanClient
-from app.vendors.ewelink.live import CommandOutcomeUnknown, EwelinkLive
+from app.vendors.ewelink.live import CommandOutcomeUnknown, EwelinkLive, _result_word
 from app.vendors.ewelink.models import Device, switch_params
 
 log = logging.getLogger(__name__)
@@ -269,7 +269,14 @@ class Inventory:
                               hint="Refresh the device list while online; the key comes from the cloud.")
         client = LanClient(self._lan_session, device.deviceid, device.devicekey, url)
         command = next(iter(params))
-        await client.send(command, params)
+        try:
+            await client.send(command, params)
+        except SiteKitError as exc:
+            # a switch test that failed is an action too: the feed says so, as for the cloud
+            self._feed.publish(Event("ewelink", device.deviceid, "command",
+                                     {"params": params, "result": _result_word(exc),
+                                      "via": "lan"}))
+            raise
         self._feed.publish(Event("ewelink", device.deviceid, "command",
                                  {"params": params, "result": "ok", "via": "lan"}))
 
