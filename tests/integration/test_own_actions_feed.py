@@ -158,8 +158,6 @@ async def test_switch_test_over_the_lan_reaches_the_feed(ws):
     await _stored(ws, command)
 
 
-@pytest.mark.xfail(strict=True, reason="Inventory._switch_over_lan publishes only a success; "
-                   "the fix in app/services/inventory.py waits for its owner's open edit")
 async def test_a_failed_lan_switch_reaches_the_feed(ws):
     deviceid = await _paired_on_the_lan(ws)
     sonoff = next(d for d in ws.demo_site.ap_devices if d.deviceid == deviceid)
