@@ -143,9 +143,11 @@ class Messaging:
             payload = {"outcome": "unknown"}
             if exc.sys_message_id:
                 payload["sys_message_id"] = exc.sys_message_id
-            self._publish(phone, kind, f"{what}: outcome unknown, sent", **payload)
+            self._publish(phone, kind, what, suffix=": outcome unknown (NXCloud's answer was lost)",
+                          **payload)
             raise
 
-    def _publish(self, phone: str, kind: str, what: str, **payload) -> None:
+    def _publish(self, phone: str, kind: str, what: str, *, suffix: str = "", **payload) -> None:
         who = masked_phone(phone)
-        self._feed.publish(Event(VENDOR, who, kind, {"text": f"{what} to {who}", **payload}))
+        self._feed.publish(Event(VENDOR, who, kind, {"text": f"{what} to {who}{suffix}",
+                                                     **payload}))
