@@ -12,6 +12,7 @@ what the technician typed as a secret (Wi-Fi password, message text, a full phon
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -201,6 +202,75 @@ async def test_elevator_call_reaches_the_feed(ws):
     [command] = seen.of("nexhome", "command")
     assert _words(command) == "Lift A controller: call elevator → floor 0 → 7: called"
     await _stored(ws, command)
+
+
+async def test_lift_floors_set_reach_the_feed(ws):
+    await ws.building.refresh()
+    person = ws.building.persons[0]
+    seen = Seen(ws)
+    await ws.building.set_lift_floors(person.id, "3, 0")
+    [floors] = seen.of("nexhome", "lift_floors")
+    assert floors.device == person.id and _words(floors)
+    await _stored(ws, floors)
+
+
+async def test_announcement_reaches_the_feed(ws):
+    await ws.building.refresh()
+    seen = Seen(ws)
+    await ws.building.announce("Lift maintenance", "Lift A is off on Monday.", ["DS-1"])
+    [announced] = seen.of("nexhome", "announcement")
+    assert "Lift maintenance" in _words(announced)
+    await _stored(ws, announced)
+
+
+async def test_credential_issued_and_sent_reach_the_feed_never_the_pin(ws):
+    from app.core import paths
+
+    await ws.building.refresh()
+    person = ws.building.persons[0]
+    seen = Seen(ws)
+    issued = await ws.building.issue_credential(person.id, "PIN", send="sms", phone=RESIDENT)
+    [credential] = seen.of("nexhome", "credential")
+    [sms] = seen.of("nxcloud", "sms")
+    assert "PIN issued for" in _words(credential) and "SMS sent" in _words(sms)
+    await _stored(ws, credential)
+    await _stored(ws, sms)
+    # the PIN is nowhere in the store's files (the database and its write-ahead log)
+    # (a whole number of its own: not the microseconds of a stored time, ".123456")
+    pin = re.compile(rb"(?<![\d.])" + issued.content.encode() + rb"(?!\d)")
+    files = [p for p in paths.events_db().parent.iterdir() if p.name.startswith("events")]
+    assert files and not any(pin.search(p.read_bytes()) for p in files)
+
+
+async def test_number_check_reaches_the_feed(ws):
+    seen = Seen(ws)
+    await ws.messaging.check_number(RESIDENT, "basic")
+    [check] = seen.of("nxcloud", "number_check")
+    assert _words(check).startswith("Number check (basic): ")
+    stored = await _stored(ws, check)
+    assert "900123" not in json.dumps(stored.payload) + stored.device
+
+
+def test_an_unlock_from_the_cli_is_in_the_history():
+    """The CLI is SiteKit too: what it does lands in the same store the GUI reads."""
+    import asyncio
+
+    from app.core import paths
+    from app.core.store import EventStore
+    from tests.integration.test_cli import sitekit
+
+    result = sitekit("--demo", "nexhome", "unlock", "Main entrance", "--yes")
+    assert result.returncode == 0, result.stderr
+
+    async def read() -> list[Event]:
+        store = EventStore(paths.events_db())
+        try:
+            return await store.history(vendor="nexhome", kind="command")
+        finally:
+            await store.close()
+
+    commands = asyncio.run(read())
+    assert [_words(e) for e in commands] == ["Main entrance: unlock → opened"]
 
 
 # -- Nuheat -------------------------------------------------------------------------------
