@@ -57,7 +57,7 @@ def _site_file(home: Path, sim, *, password: bool) -> Path:
                "appid": EWELINK_APPID, "appsecret": EWELINK_APPSECRET, "email": EU_ACCOUNT}
     if password:
         ewelink["password"] = DEMO_PASSWORD
-    path = home / ("site.json" if password else "site-real.json")
+    path = home / ("site.json" if password else "real-site.json")
     path.write_text(json.dumps({"ewelink": ewelink}) + "\n")
     return path
 

@@ -24,7 +24,7 @@ from app.vendors.ewelink.client import EwelinkClient, Tokens, parse_device_list,
 from app.vendors.ewelink.live import EwelinkLive
 from app.vendors.ewelink.models import Device, parse_device, switch_params
 
-FUZZ = settings(max_examples=120, deadline=None,
+FUZZ = settings(max_examples=80, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # JSON as json.loads can produce it: NaN and the infinities included (Python accepts them),
