@@ -262,3 +262,18 @@ async def test_nxcloud_unreadable_reply_to_a_send(client, sim, kind):
     with pytest.raises(SendOutcomeUnknown) as caught:
         await client.send_sms(ALICE, PIN_TEXT)
     assert caught.value.sys_message_id and sim.faults.script.requests == 1
+
+
+async def test_nxcloud_sms_tps_limit(client, sim, monkeypatch):
+    """NXCloud's own 429: HTTP 200 with code "28" (too many per second, nothing sent). The
+    SMS is sent again after a pause, bounded, and goes out once."""
+    monkeypatch.setattr(nxcloud_client, "TPS_RETRY_DELAYS", (0.05, 0.1, 0.2))
+    sim.faults.sms_tps_limited = 2
+    receipt = await client.send_sms(ALICE, PIN_TEXT)
+    assert receipt.message_id and len(sim.sent) == 1
+    assert [r.code for r in calls(sim, SMS)] == [28, 28, 0]
+    sim.faults.sms_tps_limited = 100
+    with pytest.raises(RateLimited) as caught:
+        await client.send_sms(ALICE, PIN_TEXT)
+    assert caught.value.code == "28" and len(sim.sent) == 1
+    assert len(calls(sim, SMS)) == 3 + 4  # bounded: one try and three more

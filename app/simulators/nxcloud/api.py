@@ -172,6 +172,9 @@ class NxcloudApi:
             return "2", "Parameter error or empty"
         if self.sim.faults.insufficient_balance:
             return "3", "Insufficient balance"
+        if self.sim.faults.sms_tps_limited > 0:
+            self.sim.faults.sms_tps_limited -= 1
+            return "28", "TPS limit exceeded"
         limit = self.sim.sms_per_number_per_hour
         if limit is not None:
             since = time.monotonic() - HOUR

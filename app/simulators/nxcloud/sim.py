@@ -14,7 +14,7 @@ Fault knobs (`sim.faults`): `delay_seconds` before every reply; `clock_offset` (
 clock minus real clock: the `ts` window and the `Date` header); `drop_after_acting` (a send
 is accepted and recorded in the outbox, then the connection is cut before the reply);
 `http_status` (every call answers it, plain text); `insufficient_balance` (SMS "3", WhatsApp
-9005, number check 211); `script` (a `FaultScript`: scripted generic HTTP faults per path,
+9005, number check 211); `sms_tps_limited` (the next N SMS answer "28", the TPS limit); `script` (a `FaultScript`: scripted generic HTTP faults per path,
 served before the common checks: 429 storms with Retry-After, 5xx bursts in plain text as
 NXCloud's gateway sends them, drops before or after acting, truncated, malformed and
 oversized replies). Settings: `result_delay_seconds` (a check's result appears in the
@@ -49,6 +49,7 @@ class Faults:
     drop_after_acting: bool = False
     http_status: int | None = None
     insufficient_balance: bool = False
+    sms_tps_limited: int = 0  # the next N SMS answer code "28" (TPS limit), nothing sent
     # The middleware holds this object: script on it (add/storm/clear), never replace it.
     script: FaultScript = field(default_factory=FaultScript)
 

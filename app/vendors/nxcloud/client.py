@@ -55,6 +55,9 @@ QUERY_PAGE_SIZE = 100
 MAX_POLLS = 60
 # A read that meets a 5xx or a dropped connection is sent again after these waits.
 READ_RETRY_DELAYS = (0.5, 1.5)
+# An SMS refused with code "28" (the account's TPS limit: nothing sent) is sent again after
+# these waits.
+TPS_RETRY_DELAYS = (1.0, 2.0, 4.0)
 # A 429 is waited out (Retry-After, or DEFAULT_RATE_WAIT) at most MAX_RATE_WAITS times and
 # MAX_RATE_WAIT seconds in all per call; beyond that a clear error instead of a screen that
 # seems frozen.
@@ -142,7 +145,15 @@ class NxcloudClient:
                                             hint="Use 1 to 20 letters or digits.", field="sourceAddress")
             body["sourceAddress"] = source
         body["sysMessageId"] = sys_id
-        reply = await self.call(SMS, body, sending=("SMS", number, sys_id))
+        for attempt in range(len(TPS_RETRY_DELAYS) + 1):
+            reply = await self.call(SMS, body, sending=("SMS", number, sys_id))
+            # "28": the account's sends per second are exceeded and this one was refused
+            # (nothing sent), NXCloud's own 429: wait a moment and send it again.
+            if str(reply.get("code", "")).strip() != "28" or attempt == len(TPS_RETRY_DELAYS):
+                break
+            log.info("NXCloud: SMS send rate limit (28); sending again in %.1f s",
+                     TPS_RETRY_DELAYS[attempt])
+            await asyncio.sleep(TPS_RETRY_DELAYS[attempt])
         code = models.reply_code(reply)
         if code != 0:
             raise _sms_error(reply, number)
