@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from joserfc.jwk import KeySet
 
 from app.core.errors import SiteKitError, VendorError
+from app.services.schedule_editing import ScheduleDraft
 from app.services.thermostats import mode_text, next_change
 from app.simulators.nuheat.jwt_signing import SigningKey
 from app.vendors.nuheat import schedule_rules
@@ -176,6 +177,9 @@ def test_nuheat_fuzz_models(raw):
         elif isinstance(parsed, ScheduleModel):
             schedule_rules.check_schedule(parsed.to_api())
             next_change(parsed, timezone.utc, datetime(2026, 11, 23, 12, tzinfo=timezone.utc))
+            draft = ScheduleDraft(parsed)  # what the editor opens
+            draft.violations
+            draft.to_model()
         elif isinstance(parsed, EnergyUsageModel):
             parsed.in_order()
             assert isinstance(parsed.total_kwh, float) or parsed.total_kwh == 0
