@@ -349,14 +349,18 @@ async def test_nuheat_expired_access_token_is_refreshed(sim, session, secrets_us
     assert sim.faults.script.requests - before == 3 and sim.token_requests == tokens_before + 1
 
 
-async def test_nuheat_revoked_token_asks_to_sign_in_again(sim, session, secrets_used):
+@pytest.mark.parametrize("how", ["revoked", "expired"])
+async def test_nuheat_revoked_token_asks_to_sign_in_again(sim, session, secrets_used, how):
     client = await sign_in(sim, session, secrets_used)
-    sim.revoke_user_grants(sim.username)
+    if how == "revoked":
+        sim.revoke_user_grants(sim.username)  # the user withdrew SiteKit's access
+    else:
+        sim.expire_refresh_tokens()  # 15 days without use
     sim.expire_access_tokens()
     before = sim.faults.script.requests
     with pytest.raises(AuthError) as caught:
         await client.thermostats()
-    assert caught.value.code == "invalid_grant" and "revoked" in caught.value.message
+    assert caught.value.code == "invalid_grant" and how in caught.value.message
     assert "Sign in to Nuheat again" in caught.value.hint
     assert sim.faults.script.requests - before == 2  # the refused call and one refresh: no loop
     assert client.auth.tokens is None  # forgotten: the GUI shows the sign-in page
