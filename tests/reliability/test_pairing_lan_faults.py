@@ -150,7 +150,8 @@ async def test_ewelink_pairing_post_ap_drop_before_acting(ewelink_sim, make_sono
     send = first.steps[3]  # the GUI's row: failed, with the reason, not a spinner
     assert send.status == FAILED and "still in pairing mode" in send.message
     assert first.status == "failed"
-    assert device.mode == "ap" and memos.current is not None and not memos.current.wifi_sent
+    # The memo keeps "may have them": the next run looks before it sends.
+    assert device.mode == "ap" and memos.current is not None and memos.current.wifi_sent
     assert await on_account(client, device.deviceid) == 0
 
     # The user's explicit second run sends them (the device is in pairing mode) and finishes.
@@ -158,6 +159,7 @@ async def test_ewelink_pairing_post_ap_drop_before_acting(ewelink_sim, make_sono
                             timeouts=timeouts(), memo=memos.current, on_memo=memos)
     result = await second.run()
     assert result.online and count(device, "POST", "/ap") == 2
+    assert second.steps[3].status == DONE  # it saw the device in pairing mode, then sent
     assert await on_account(client, device.deviceid) == 1
 
 
@@ -205,6 +207,29 @@ async def test_ewelink_pairing_post_ap_reply_lost_then_run_stopped(ewelink_sim, 
     result = await second.run()
     assert result.online
     assert second.steps[3].status == SKIPPED and count(device, "POST", "/ap") == 1
+    assert await on_account(client, device.deviceid) == 1
+
+
+async def test_ewelink_pairing_post_ap_reply_lost_device_slow_to_leave(
+        ewelink_sim, make_sonoff, client, device_session):
+    """The answer is lost and the hotspot outlives the watch: the run says "most likely not"
+    but keeps the memo's "may have them", so the next run, finding the hotspot gone by then,
+    continues with the cloud instead of waiting for a device that already left."""
+    device = await make_sonoff()
+    device.delays.ap_close = 1.5
+    device.faults.script.add(HttpFault("drop_after", path="/ap", method="POST"))
+    memos = Memos()
+    first = pairing_for(ewelink_sim, device, device_session, client, memos, confirm_send=0.5)
+    with pytest.raises(PairingFailed) as failed:
+        await first.run()
+    assert failed.value.step == "send_wifi" and "still in pairing mode" in failed.value.message
+    assert memos.current is not None and memos.current.wifi_sent
+    await device.wait_mode("online", 10)
+    second = EwelinkPairing(plan_for(ewelink_sim, device), session=device_session, cloud=client,
+                            timeouts=timeouts(), memo=memos.current, on_memo=memos)
+    result = await second.run()
+    assert result.online and second.steps[3].status == SKIPPED
+    assert count(device, "POST", "/ap") == 1
     assert await on_account(client, device.deviceid) == 1
 
 

@@ -73,6 +73,9 @@ class DeviceDelays:
     join: float = 0.0  # to associate with the access point
     register: float = 0.0  # on Wi-Fi, before reaching the cloud
     ap_return: float = 30.0  # after failing to join, back to pairing mode
+    # after accepting POST /ap, the hotspot stays up this long (firmware that is slow to
+    # leave pairing mode; 0: closed as soon as the reply is out)
+    ap_close: float = 0.0
 
 
 @dataclass
@@ -249,7 +252,7 @@ class SimulatedSonoff:
         try:
             # Yield so the POST /ap handler returns; closing the hotspot's server waits for
             # that in-flight reply to go out, so no fixed delay is needed.
-            await asyncio.sleep(AP_CLOSE_DELAY)
+            await asyncio.sleep(max(AP_CLOSE_DELAY, self.delays.ap_close))
             await self._close_ap()
             await asyncio.sleep(self.delays.join + self.delays.reboot)
             if not self.wifi_ok:

@@ -475,16 +475,18 @@ class EwelinkPairing:
                           f"the details. Checking with the cloud.")
             if loop.time() >= deadline:
                 break
-        if self.memo is not None:
-            self.memo.wifi_sent = False
-            self._remember(self.memo)
+        # The memo keeps "may have them": a device slower to leave pairing mode than this
+        # window may still join, and the next run then continues with the cloud instead of
+        # looking for a hotspot that is gone. If it is still in pairing mode, the next run
+        # sees that and sends the details again.
         raise StepFailure(
             f"The device's answer to the Wi-Fi details was lost ({what}), and it is still in "
             f"pairing mode {window:g} s later: it most likely did not get them. SiteKit did not "
             f"send them again on its own.",
-            hint="Run pairing again: the device is still in pairing mode, so it takes the details "
-                 "afresh (sending them twice does no harm). If this keeps happening, move the "
-                 "laptop closer to the device.")
+            hint="Run pairing again: if the device is still in pairing mode it gets the details "
+                 "afresh (sending them twice does no harm); if it has left it by then, pairing "
+                 "continues with the cloud. If this keeps happening, move the laptop closer to "
+                 "the device.")
 
     def _wifi_sent(self) -> None:
         memo = self.memo
