@@ -594,3 +594,17 @@ async def test_nexhome_429_and_5xx_on_the_subscription(building, sim):
     assert live_counts(events)[1] == {m.id for m in published}
     assert len(live_counts(events)[0]) == 3 and sim.faults.script.served("status") == 5
     await wait_until(lambda: building.live_status == "online")
+
+
+async def test_nexhome_revoke_reply_lost(client, sim):
+    """aiohttp sends an idempotent request (DELETE, PUT) again by itself when a kept-alive
+    connection drops before the answer. A revoke NEXhome already carried out would then come
+    back 404, "not found", though it worked: the client must not resend behind our back."""
+    person = next(iter(sim.building.persons))
+    credential = await client.issue_credential(person, "PIN", "482113")
+    path = f"{PREFIX}/credentials/{credential.id}"
+    sim.faults.script.add(HttpFault("drop_after", path=path, method="DELETE"))
+    with pytest.raises(NetworkError) as caught:
+        await client.revoke_credential(credential.id)
+    assert "may or may not" in caught.value.message
+    assert len(sim_calls(sim, path, "DELETE")) == 1 and credential.id not in sim.credentials
