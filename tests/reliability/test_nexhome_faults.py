@@ -608,3 +608,25 @@ async def test_nexhome_revoke_reply_lost(client, sim):
         await client.revoke_credential(credential.id)
     assert "may or may not" in caught.value.message
     assert len(sim_calls(sim, path, "DELETE")) == 1 and credential.id not in sim.credentials
+
+
+async def test_nexhome_connection_test_in_settings(sim, http_session, clock, note_secret):
+    """The Settings / wizard 'Test' button (connections.test_nexhome) under faults: each
+    answer says what to fix, none is a traceback, and a short storm is ridden out."""
+    from app.services import connections
+
+    wrong = "2" * 32
+    note_secret(wrong)
+    with pytest.raises(AuthError) as caught:
+        await connections.test_nexhome(http_session, clock, sim.api, sim.developer_id,
+                                       sim.app_id, wrong)
+    assert "app secret" in caught.value.hint
+    async with NxcloudSim() as other:
+        with pytest.raises(VendorError) as caught:
+            await connections.test_nexhome(http_session, clock, other.api, sim.developer_id,
+                                           sim.app_id, sim.app_secret)
+        assert "API address" in caught.value.hint
+    sim.faults.script.storm(2, retry_after=0.1, path=DEVICES)
+    outcome = await connections.test_nexhome(http_session, clock, sim.api, sim.developer_id,
+                                             sim.app_id, sim.app_secret)
+    assert "devices" in outcome.summary

@@ -277,3 +277,23 @@ async def test_nxcloud_sms_tps_limit(client, sim, monkeypatch):
         await client.send_sms(ALICE, PIN_TEXT)
     assert caught.value.code == "28" and len(sim.sent) == 1
     assert len(calls(sim, SMS)) == 3 + 4  # bounded: one try and three more
+
+
+async def test_nxcloud_connection_test_in_settings(sim, session, clock, note_secret):
+    """The Settings / wizard 'Test' button (connections.test_nxcloud) under faults."""
+    from app.services import connections
+
+    account = sim.account
+    wrong = "not-the-secret-2222"
+    note_secret(wrong)
+    with pytest.raises(AuthError):
+        await connections.test_nxcloud(session, clock, sim.api, account.access_key, wrong,
+                                       account.app_key, wait=2)
+    sim.faults.script.storm(2, retry_after=0.1, path=CHECK)
+    outcome = await connections.test_nxcloud(session, clock, sim.api, account.access_key,
+                                             account.access_secret, account.app_key, wait=5)
+    assert "NXCloud" in outcome.summary
+    sim.faults.script.add(HttpFault("oversize", path=CHECK))
+    with pytest.raises(ProtocolError):
+        await connections.test_nxcloud(session, clock, sim.api, account.access_key,
+                                       account.access_secret, account.app_key, wait=2)
