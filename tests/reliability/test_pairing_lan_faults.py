@@ -26,6 +26,7 @@ import pytest
 from app.core.errors import ProtocolError, SiteKitError, VendorError
 from app.simulators.ewelink.sonoff import DeviceDelays, SimulatedSonoff, SiteWifi
 from app.simulators.faults import HttpFault
+from app.vendors.ewelink.client import RETRY_WAITS
 from app.vendors.ewelink.lan import LAN_REPLY_LIMIT, LanClient, LanOutcomeUnknown
 from app.vendors.ewelink.pairing import (EwelinkPairing, PairingFailed, PairingMemo, PairingPlan,
                                          PairingTimeouts)
@@ -39,6 +40,10 @@ CHIPID = "00FA0175"
 FAST = dict(request=1.0, find=2, read=3, check_wifi=1, send_wifi=4, rejoin=4, add=4,
             wait_cloud=6, wait_lan=2, retry_delay=0.05, poll_interval=0.05,
             ap_probe_interval=0.1, confirm_send=1.0)
+
+
+# How many times the cloud client sends a call that is safe to repeat before giving up.
+CLIENT_TRIES = len(RETRY_WAITS) + 1
 
 
 def timeouts(**overrides) -> PairingTimeouts:
@@ -283,8 +288,10 @@ async def test_ewelink_pairing_reply_lost_then_cloud_5xx_while_watching(
     def storm_once_added(progress):
         seen.append(progress)
         if progress.step("add").status == DONE and not stormed:
+            # Two whole device-list calls fail, each after the client's own retries.
             stormed.append(ewelink_sim.faults.script.storm(
-                6, status=503, retry_after=None, path="/api/user/device", method="GET"))
+                2 * CLIENT_TRIES, status=503, retry_after=None, path="/api/user/device",
+                method="GET"))
 
     result = await pairing.run(storm_once_added)
     assert result.online and stormed and stormed[0].times == 0  # the whole burst was served
@@ -297,12 +304,12 @@ async def test_ewelink_pairing_add_5xx_burst_never_adds_twice(ewelink_sim, make_
                                                               device_session):
     """Adding is retried (after listing again) through a 5xx burst: on the account once."""
     device = await make_sonoff()
-    ewelink_sim.faults.script.storm(3, status=503, retry_after=None,
+    ewelink_sim.faults.script.storm(CLIENT_TRIES, status=503, retry_after=None,
                                     path="/api/user/device/add", method="POST")
     pairing = pairing_for(ewelink_sim, device, device_session, client, add=15)
     result = await pairing.run()
     assert result.online and pairing.steps[5].attempts >= 2
-    assert ewelink_sim.faults.script.served("status") == 3
+    assert ewelink_sim.faults.script.served("status") == CLIENT_TRIES
     assert await on_account(client, device.deviceid) == 1
 
 
