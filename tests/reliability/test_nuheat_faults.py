@@ -185,6 +185,11 @@ async def test_nuheat_5xx_burst_on_reads_is_retried(sim, session, secrets_used):
     assert len(await client.thermostats()) == len(sim.demo_serials())
     assert script.served("status") == 2 and api_calls(sim, "GET", THERMOSTAT) == 1
 
+    # Connections dropped before the answer: a read is simply asked again.
+    script.add(HttpFault("drop", path=THERMOSTAT, method="GET", times=3))
+    assert len(await client.thermostats()) == len(sim.demo_serials())
+    assert script.served("drop") == 3 and api_calls(sim, "GET", THERMOSTAT) == 2
+
     # A longer burst: bounded retries, then a clear error (never an endless loop).
     script.storm(20, status=500, retry_after=None, path=THERMOSTAT, method="GET")
     before = script.requests
@@ -563,13 +568,13 @@ async def test_nuheat_bad_reply_cli(sim, run_home, capsys):
 
 
 async def test_nuheat_slow_reply_is_bounded(sim, session, secrets_used):
-    """A server that never answers: the request times out (bounded) and reads say so."""
+    """A server that never answers: the request times out (bounded), once, and says so."""
     client = await sign_in(sim, session, secrets_used, max_read_retries=1, request_timeout=0.5)
     # (2 s: the simulator's shutdown waits for the delayed handlers)
-    sim.faults.script.add(HttpFault("delay", seconds=2, path=THERMOSTAT, method="GET", times=2))
+    sim.faults.script.add(HttpFault("delay", seconds=2, path=THERMOSTAT, method="GET"))
     before = sim.faults.script.requests
     with pytest.raises(SiteKitError) as caught:
         await asyncio.wait_for(client.thermostats(), 20)
     assert isinstance(caught.value, NetworkError) and "did not answer" in caught.value.message
-    assert "no answer within 0.5 s; tried 2 times" in caught.value.message
-    assert sim.faults.script.requests - before == 2  # the read and its one retry
+    assert "no answer within 0.5 s; tried 1 time" in caught.value.message
+    assert sim.faults.script.requests - before == 1  # a silent server is not asked again at once

@@ -89,9 +89,10 @@ _CHANGES = {"/api/v1/Thermostat": "the mode change", "/api/v1/Schedule": "the sc
 class _Unanswered(Exception):
     """The request may have left, and no HTTP status came back."""
 
-    def __init__(self, cause: str) -> None:
+    def __init__(self, cause: str, *, timed_out: bool = False) -> None:
         super().__init__(cause)
         self.cause = cause
+        self.timed_out = timed_out
 
 
 class _AnswerLost(aiohttp.ClientError):
@@ -233,7 +234,8 @@ class NuheatClient:
             raise _Unanswered(str(error)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             log.info("Nuheat %s %s: no answer (%s)", method, _endpoint(path), type(error).__name__)
-            raise _Unanswered(_cause(error, self.timeout.total)) from None
+            raise _Unanswered(_cause(error, self.timeout.total),
+                              timed_out=isinstance(error, asyncio.TimeoutError)) from None
         parsed = decode_reply(status, answer_headers.get("Content-Type", ""), text, method, path)
         return status, answer_headers, parsed, token
 
@@ -249,7 +251,9 @@ class NuheatClient:
                 if not safe:
                     raise ChangeOutcomeUnknown(method, path, lost.cause) from None
                 failures += 1
-                if failures > self.max_read_retries:
+                # A server silent for the whole timeout is not asked again at once: the user
+                # would wait several timeouts for the same answer.
+                if failures > self.max_read_retries or lost.timed_out:
                     raise NetworkError(f"The Nuheat API did not answer {_endpoint(path)} ({lost.cause}; "
                                        f"tried {failures} time{'s' if failures > 1 else ''}).",
                                        hint="Check the internet connection, then try again.") from None
