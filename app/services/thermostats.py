@@ -307,25 +307,29 @@ class Thermostats:
                 update = ThermostatUpdateModel.permanent_hold(serial, set_point)
             else:
                 update = ThermostatUpdateModel.hold(serial, set_point, self._hold_until(until, current))
+        confirmed: ThermostatModel | None = None
         try:
             await client.update_thermostat(update)
         except ChangeOutcomeUnknown as lost:
             # Never sent again on our own: read the thermostat; if it shows what was asked,
             # the change went through and only its answer was lost.
-            seen = await self._read_back(self._read_thermostat(client, serial))
-            if seen is None or not _mode_applied(seen, mode, set_point):
+            confirmed = await self._read_back(self._read_thermostat(client, serial))
+            if confirmed is None or not _mode_applied(confirmed, mode, set_point):
                 self._publish_unknown(serial, "mode", "mode change", lost)
                 raise
             log.info("Nuheat's answer to a mode change of %s was lost; reading it back shows it applied", serial)
-        try:
-            after = await self._read_thermostat(client, serial)
-        except SiteKitError as exc:
-            # The thermostat has the change (Nuheat said so); only the read-back failed. Show
-            # what was sent rather than report a failure that would make the user send again.
-            log.info("Nuheat accepted the mode change; reading %s back failed: %s", serial, exc)
-            after = replace(current, schedule_mode=mode,
-                            set_point_temp=current.set_point_temp if mode is ScheduleMode.AUTO else set_point,
-                            hold_set_point_date_time=update.hold_set_point_date_time or None)
+        if confirmed is not None:
+            after = confirmed
+        else:
+            try:
+                after = await self._read_thermostat(client, serial)
+            except SiteKitError as exc:
+                # The thermostat has the change (Nuheat said so); only the read-back failed. Show
+                # what was sent rather than report a failure that would make the user send again.
+                log.info("Nuheat accepted the mode change; reading %s back failed: %s", serial, exc)
+                after = replace(current, schedule_mode=mode,
+                                set_point_temp=current.set_point_temp if mode is ScheduleMode.AUTO else set_point,
+                                hold_set_point_date_time=update.hold_set_point_date_time or None)
         self._thermostats[serial] = after
         self._notify(serial)
         wanted = MODE_NAMES[mode]
