@@ -249,6 +249,34 @@ async def test_a_failed_schedule_save_keeps_the_edits(page, demo_ws):
     assert sim.thermostats[serial].days[0]["events"][0]["temperature"] == 2250
 
 
+async def test_a_schedule_save_whose_answer_is_lost_does_not_invite_a_blind_retry(page, demo_ws):
+    from app.simulators.faults import HttpFault
+
+    sim = demo_ws.demo_site.nuheat
+    serial = _serial(page, "Server Room")
+    page.select_thermostat(serial)
+    page.tabs.setCurrentIndex(SCHEDULE)
+    editor = page.editor
+    await until(lambda: editor.draft is not None and editor.draft.serial_number == serial, 10,
+                "the schedule")
+    before = sim.thermostats[serial].days[0]["events"][0]["temperature"]
+    editor.draft.set_temperature(0, 0, 2250)
+    editor._edited()
+    # the PUT's connection drops (nothing applied), then the read-back cannot tell either
+    sim.faults.script.add(HttpFault("drop", method="PUT", path="/api/v1/Schedule"))
+    sim.faults.script.add(HttpFault("status", status=503, method="GET", path="/api/v1/Schedule",
+                                    times=5))
+    try:
+        editor.save()
+        await until(lambda: not editor.saving, 20, "the save without an answer")
+    finally:
+        sim.faults.script.clear()
+    text = editor.banner.text()
+    assert "may or may not have been applied" in text and "try Save again" not in text
+    assert editor.dirty  # the edits stay
+    assert sim.thermostats[serial].days[0]["events"][0]["temperature"] == before
+
+
 async def test_unsaved_schedule_edits_are_not_dropped_by_a_click_in_the_list(page, qtbot):
     serial = _serial(page, "Break Room")
     other = _serial(page, "Washroom")

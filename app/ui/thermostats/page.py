@@ -29,7 +29,7 @@ from app.ui.thermostats.quota import quota_low, quota_text
 from app.ui.thermostats.schedule_editor import ScheduleEditor
 from app.ui.widgets import (Banner, Page, StatusDot, column_dropping_table, label, padded_card,
                             setup_list_table)
-from app.vendors.nuheat.client import ScheduleInvalid
+from app.vendors.nuheat.client import ChangeOutcomeUnknown, ScheduleInvalid
 
 if TYPE_CHECKING:
     from app.core.ratelimit import ServerQuota
@@ -572,6 +572,10 @@ class ThermostatsPage(Page):
             await ws.thermostats.save_schedule(schedule)
         except ScheduleInvalid as exc:
             self.editor.show_save_error(exc.user_text())
+            return
+        except ChangeOutcomeUnknown as exc:
+            # "try Save again" would be wrong here: Nuheat may already have the schedule
+            self.editor.show_save_error(f"{exc.user_text()} Your changes are still here.")
             return
         except SiteKitError as exc:
             self.editor.show_save_error(f"Not saved: {exc.user_text()} Your changes are "
