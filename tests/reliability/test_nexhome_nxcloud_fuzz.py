@@ -32,9 +32,9 @@ from app.vendors.nxcloud import client as nxcloud_client
 from app.vendors.nxcloud import models as nxcloud_models
 from app.vendors.nxcloud.client import NxcloudClient
 
-FUZZ = settings(max_examples=80, deadline=None,
+FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-WIRE = settings(max_examples=80, deadline=None,
+WIRE = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # Keys the parsers look for, so generated objects reach past the first `.get()`.
