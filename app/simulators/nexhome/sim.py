@@ -22,7 +22,8 @@ access records and call logs on the subscription), `set_online(device_id, online
 `redelivery_seconds` (default the documented 30 s), `max_pull_wait` (caps long polls),
 `live_drift_seconds=N` (a resident at some door every N s). Observations: `door(id).openings`,
 `elevator_calls`, `repeats` (commands recognised by REQUEST-ID), `requests` (every call:
-app, method, path, refused status or None), `queue(app_id).uncommitted()`.
+app, method, path, refused status or None; a request a scripted fault answered is counted in
+`faults.script` instead), `queue(app_id).uncommitted()`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@
 
 Observations: `sent` (the outbox: every SMS and WhatsApp message accepted, in order, as
 `SentMessage`), `checks` (submitted number checks), `requests` (path and reply code of
-every call, including refusals; code None for an `http_status` fault).
+every call, including refusals; code None for an `http_status` fault; a request a scripted
+fault answered is counted in `faults.script` instead).
 Fault knobs (`sim.faults`): `delay_seconds` before every reply; `clock_offset` (simulator
 clock minus real clock: the `ts` window and the `Date` header); `drop_after_acting` (a send
 is accepted and recorded in the outbox, then the connection is cut before the reply);
