@@ -147,6 +147,10 @@ def _add_nxcloud(commands) -> None:
         send = actions.add_parser(name, help=what)
         send.add_argument("phone", metavar="PHONE", help="with the country code")
         send.add_argument("text", metavar="TEXT")
+        if name == "sms":
+            send.add_argument("--message-id", metavar="ID",
+                              help="retry an SMS whose outcome was unknown under its message id "
+                                   "(delivery reports then show one message)")
         send.add_argument("--json", action="store_true")
 
 

@@ -49,7 +49,7 @@ async def _check(ws: Workspace, args) -> int:
 
 
 async def _sms(ws: Workspace, args) -> int:
-    receipt = await ws.messaging.send_sms(args.phone, args.text)
+    receipt = await ws.messaging.send_sms(args.phone, args.text, sys_message_id=args.message_id)
     if args.json:
         print_json({"sent": True, "phone": receipt.phone, "message_id": receipt.message_id,
                     "sys_message_id": receipt.sys_message_id})

@@ -233,6 +233,13 @@ def test_nxcloud_sms_reply_lost_cli(tmp_path, run_home, capsys, note_secret):
         assert code == 1
         assert "may or may not have been sent" in err and "Traceback" not in err
         assert len(sims.nxcloud.sent) == 1 and len(calls(sims.nxcloud, SMS)) == 1
+        # the user retries as told: under the same message id, so reports show one message
+        first = sims.nxcloud.sent[0].sys_message_id
+        assert first and f"same message id ({first})" in err
+        code, out, err = run_cli(capsys, "--site", str(site), "nxcloud", "sms", ALICE, PIN_TEXT,
+                                 "--message-id", first)
+        assert code == 0, err
+        assert [m.sys_message_id for m in sims.nxcloud.sent] == [first, first]
 
 
 # -- 8. malformed, truncated, oversized replies ---------------------------------------------------
