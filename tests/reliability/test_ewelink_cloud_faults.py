@@ -354,6 +354,9 @@ async def test_ewelink_second_login_elsewhere(run_home, ewelink_sim, secrets_use
             await ws.inventory.set_switch(HALL, True, via="cloud")
         assert SESSION_ENDED in caught.value.message
         assert ewelink_sim.updates[HALL] == 0
+        with pytest.raises(AuthError):  # the device list: what the GUI answers with sign-in
+            await ws.inventory.refresh()
+        assert ewelink_sim.requests[LOGIN] == 2 and ewelink_sim.requests[DEVICES] == 1
         # The other session was left alone.
         assert len(await other.devices()) == 7
 
