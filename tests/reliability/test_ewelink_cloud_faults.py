@@ -200,6 +200,29 @@ async def test_ewelink_5xx_on_a_switch_is_not_repeated(run_home, ewelink_sim, se
         assert ewelink_sim.device(HALL).params["switch"] == "off"
 
 
+async def test_ewelink_5xx_while_reconnecting_a_switch_is_refused_not_queued(
+        run_home, ewelink_sim, secrets_used):
+    async with _workspace(run_home, ewelink_sim, secrets_used) as ws:
+        live = await _online(ws)
+        live.command_timeout = 1.0
+        ewelink_sim.faults.script.add(HttpFault("status", status=503, path="/dispatch/app",
+                                                times=1000))
+        await ewelink_sim.drop_websockets()
+        # (through the inventory the same refusal comes after the workspace's 15 s wait)
+        with pytest.raises(NetworkError) as caught:
+            await live.update(HALL, {"switch": "on"})
+        assert "not connected" in caught.value.message
+        assert "reconnects by itself" in caught.value.hint
+        assert not isinstance(caught.value, CommandOutcomeUnknown)  # it never left
+        ewelink_sim.faults.script.clear()
+        # the first reconnect backoff step is 0, the next 15 s: come back by hand
+        await ws.stop_live()
+        await _online(ws)
+        await asyncio.sleep(0.5)
+        assert ewelink_sim.updates[HALL] == 0  # not queued and sent later behind the user's back
+        assert ewelink_sim.device(HALL).params["switch"] == "off"
+
+
 async def test_ewelink_5xx_via_cli(run_home, ewelink_sim):
     site = _site_file(run_home, ewelink_sim, password=True)
     ewelink_sim.faults.script.add(HttpFault("status", status=503, path="/api/user/device",
