@@ -271,3 +271,28 @@ def test_a_long_pause_keeps_one_window_queued_and_counts_the_rest(qtbot):
     assert [row.time for row in page.model.rows] == [T0 + timedelta(seconds=n)
                                                      for n in range(15, 25)]
     assert page.model.pending == 0 and page.pause_button.text() == "Pause"
+
+
+def test_a_flood_words_only_the_rows_on_screen_and_follows_the_newest(qtbot):
+    """Wording a report is most of a row's cost: in a flood most rows scroll away unseen,
+    so only the rows painted (or filtered, copied) are worded; the list stays one window
+    long and keeps following the newest while the user is at the bottom."""
+    from PySide6.QtWidgets import QApplication
+
+    page = _page(qtbot)
+    page.show()
+    qtbot.waitExposed(page)
+    for n in range(20_000):
+        page.add_event(_event(n, device=f"1000aa{n % 500:04x}", switch="on", note=f"n{n}"))
+    page.model.flush()
+    QApplication.processEvents()  # the repaint
+    model = page.model
+    assert model.rowCount() == model.capacity
+    assert model.row_at(model.rowCount() - 1).time == T0 + timedelta(seconds=19_999)
+    bar = page.view.verticalScrollBar()
+    assert bar.value() == bar.maximum()
+    worded = sum(1 for row in model.rows if row._summary is not None)
+    assert 0 < worded <= 200, worded  # the screenful, not 5,000
+    # a text filter needs the words: every row is worded then, and the filter works
+    page.filter.setText("n19999")
+    assert [row.summary for row in page.visible_rows()] == ["Switched on · note n19999"]
