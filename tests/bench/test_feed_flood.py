@@ -43,7 +43,10 @@ import asyncio
 import json
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from app.core.events import Event, utcnow
 from app.core.store import INSERT_EVENT, EventStore, open_connection
@@ -236,7 +239,7 @@ async def _gui_flood(make_frames) -> dict:
 def _report(title: str, result: dict, floor: float) -> tuple[float, float, float]:
     # the RSS goal is at 100,000 stored; a run that stored fewer reports it at the end
     (at, rss), = result["rss_at"].items() or {result["stored"]: _rss_mb()}.items()
-    after, peak = _rss_mb(), _rss_mb("VmHWM")
+    after, peak = result.get("after", _rss_mb()), result.get("peak", _rss_mb("VmHWM"))
     stalls_ms = [s * 1000 for s in result["stalls"]]
     p50, p99 = statistics.median(stalls_ms), _percentile(stalls_ms, 0.99)
     ratio = result["ingest_rate"] / floor
@@ -281,16 +284,32 @@ def test_feed_flood_gui(tmp_path):
     print(f"Events pane: visible {result['pane_visible']}, {result['rows']:,} rows "
           f"(its window: {result['capacity']:,}); {result['known']} demo devices in the frames")
     assert result["pane_visible"]
-    assert result["dropped"] == 0 and result["stored"] == result["published"]
+    # >=: the demo site's own events (a status change, a reply) may land during the flood
+    assert result["dropped"] == 0 and result["stored"] >= result["published"]
     assert result["rows"] == result["capacity"]
     assert rss < GOAL_RSS_MB
 
 
+def _loop_flood_in_a_fresh_process(path) -> dict:
+    """`_loop_flood` in a Python of its own: RSS is the service's alone, not the GUI run's
+    leftovers (Qt, the demo site) nor what this process's allocator kept from it."""
+    code = ("import asyncio, json, sys; from tests.bench import test_feed_flood as b; "
+            "r = asyncio.run(b._loop_flood(b._frames(b.EVENTS), sys.argv[1])); "
+            "r['after'], r['peak'] = b._rss_mb(), b._rss_mb('VmHWM'); "
+            "r['rss_at'] = list(r['rss_at'].items()); print(json.dumps(r))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    result["rss_at"] = dict(result["rss_at"])
+    return result
+
+
 def test_feed_flood_loop(tmp_path):
-    frames = _frames(EVENTS)
-    floor = _floor_rate(frames, tmp_path / "floor.sqlite3")
-    result = asyncio.run(_loop_flood(frames, tmp_path / "events.sqlite3"))
-    p99, rss, ratio = _report("Feed flood, Feed alone on a plain asyncio loop", result, floor)
+    floor = _floor_rate(_frames(EVENTS), tmp_path / "floor.sqlite3")
+    result = _loop_flood_in_a_fresh_process(tmp_path / "events.sqlite3")
+    p99, rss, ratio = _report("Feed flood, Feed alone on a plain asyncio loop (own process)",
+                              result, floor)
     assert result["stored"] >= 100_000 and result["dropped"] == 0
     assert result["shown"] == result["published"]
     assert rss < GOAL_RSS_MB
