@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 
@@ -99,3 +100,25 @@ async def read_text(response: aiohttp.ClientResponse, *, limit: int = MAX_REPLY_
         return body.decode(response.charset or "utf-8", errors="replace")
     except LookupError:  # a charset name Python does not know
         return body.decode("utf-8", errors="replace")
+
+
+class AnswerLost(aiohttp.ClientError):
+    """The connection dropped after the request went out: the server may have carried it out.
+    `__cause__` is aiohttp's own error."""
+
+
+async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
+    # aiohttp sends an "idempotent" request (GET, PUT, DELETE) once more, by itself, when a
+    # kept-alive connection drops before the answer. A command, a single-use token refresh or
+    # a revoke must not go twice behind the user's back: make the drop an error aiohttp does
+    # not retry, and let the caller say the outcome is unknown.
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # never connected: nothing was sent (and aiohttp does not retry these)
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+        raise AnswerLost(str(error) or type(error).__name__) from error
+
+
+# `session.request(..., **SEND_ONCE)` for a request that must not be repeated by aiohttp.
+SEND_ONCE: dict[str, Any] = {"middlewares": (_no_silent_resend,)}

@@ -154,6 +154,7 @@ class Workspace:
         await self.thermostats.stop_live()
         await self.building.stop_live()
         await self.lan.stop()
+        await self.inventory.close()  # a device-list re-read after a reconnect may be running
         await self.feed.close()
         await self.ewelink.close()
         await self.nuheat.close()

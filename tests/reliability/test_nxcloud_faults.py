@@ -44,7 +44,6 @@ def session(http_session):
 async def sim(note_secret):
     sim = NxcloudSim(result_delay_seconds=0.1, sms_per_number_per_hour=None)
     note_secret(sim.account.access_secret)
-    note_secret(sim.account.app_key)
     await sim.start("127.0.0.1", 0)
     try:
         yield sim

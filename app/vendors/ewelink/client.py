@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.core.clock import ClockSkew
-from app.core.http import read_text
+from app.core.http import SEND_ONCE, read_text
 from app.core.errors import (AuthError, NetworkError, ProtocolError, RateLimited,
                              SessionTakenOver, SiteKitError, VendorError)
 from app.core.logs import redact_text
@@ -380,7 +380,7 @@ class EwelinkClient:
         try:
             # aiohttp repeats a GET by itself when the connection drops; a call that is
             # not safe to repeat (the refresh is a GET that retires its rt) goes out once.
-            extra = {} if safe else {"middlewares": (_send_once(),)}
+            extra = {} if safe else SEND_ONCE
             async with self.session.request(method, url, params=params, data=data,
                                             headers=headers, **extra) as response:
                 local_ts = time.time()
@@ -544,20 +544,6 @@ def parse_device_list(reply: Any) -> list[Device]:
         raise ProtocolError("eWeLink's device list reply has no list of devices.",
                             hint="The service may have changed; try again later.")
     return [parse_device(item) for item in raw_list if isinstance(item, Mapping)]
-
-
-def _send_once():
-    """A per-request aiohttp middleware that refuses a second attempt at the request."""
-    sent = False
-
-    async def middleware(request, handler):
-        nonlocal sent
-        if sent:
-            raise aiohttp.ServerDisconnectedError("the connection closed; not sent again")
-        sent = True
-        return await handler(request)
-
-    return middleware
 
 
 def _object(reply: Any, what: str) -> dict[str, Any]:

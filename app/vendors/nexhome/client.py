@@ -33,7 +33,6 @@ the door may have opened.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import math
@@ -47,7 +46,7 @@ import aiohttp
 from app.core.clock import ClockSkew
 from app.core.errors import (AuthError, CommandTimeout, DeviceOffline, NetworkError,
                              ProtocolError, RateLimited, SiteKitError, VendorError)
-from app.core.http import read_text
+from app.core.http import SEND_ONCE, AnswerLost, read_text
 from app.vendors.nexhome import endpoints, signing
 from app.vendors.nexhome.endpoints import Call
 from app.vendors.nexhome.models import (Announcement, Contact, Credential, Device, Door,
@@ -408,7 +407,7 @@ class NexhomeClient:
                     call.method, self.api + call.path, params=params, data=data, headers=headers,
                     timeout=aiohttp.ClientTimeout(total=timeout,
                                                   sock_connect=min(10.0, timeout)),
-                    **({} if call.method == "GET" else _NO_SILENT_RESEND)) as response:
+                    **({} if call.method == "GET" else SEND_ONCE)) as response:
                 local_ts = time.time()
                 status = response.status
                 server_ts = _date_header_time(response.headers.get("Date"))
@@ -462,30 +461,6 @@ class _Unanswered(Exception):
     def __init__(self, cause: str) -> None:
         super().__init__(cause)
         self.cause = cause
-
-
-class _AnswerLost(aiohttp.ClientError):
-    """The connection dropped after a change was sent (see _no_silent_resend)."""
-
-
-async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
-    """aiohttp (3.10+) sends an idempotent request (DELETE, PUT) once more, by itself, when a
-    kept-alive connection drops before the answer. NEXhome may have carried the first out: a
-    revoke sent again answers 404 "not found" though it worked. Make the drop an error
-    aiohttp does not retry; the caller says the outcome is unknown."""
-    try:
-        return await handler(request)
-    except aiohttp.ClientConnectorError:
-        raise  # never connected: nothing was sent (and aiohttp does not retry these)
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-        raise _AnswerLost(_describe(error)) from error
-
-
-# Per-request client middlewares arrived in aiohttp 3.12; before that there is nothing to
-# turn off here either way.
-_NO_SILENT_RESEND: dict[str, Any] = (
-    {"middlewares": (_no_silent_resend,)}
-    if "middlewares" in inspect.signature(aiohttp.ClientSession._request).parameters else {})
 
 
 # -- error mapping ----------------------------------------------------------------------------
@@ -655,6 +630,8 @@ def _opt_int(value: Any, default: int) -> int:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, AnswerLost) and exc.__cause__ is not None:
+        exc = exc.__cause__
     if isinstance(exc, asyncio.TimeoutError):
         return "no answer in time"
     if isinstance(exc, aiohttp.ServerDisconnectedError):

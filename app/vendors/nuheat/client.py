@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import logging
 import math
@@ -34,7 +33,7 @@ import aiohttp
 
 from app.core.errors import (
     AuthError, CommandTimeout, NetworkError, ProtocolError, RateLimited, SiteKitError, VendorError)
-from app.core.http import read_text
+from app.core.http import SEND_ONCE, AnswerLost, read_text
 from app.core.ratelimit import RateGovernor, ServerQuota, Window, parse_retry_after
 from app.vendors.nuheat import schedule_rules
 from app.vendors.nuheat.auth import NuheatAuth
@@ -95,30 +94,9 @@ class _Unanswered(Exception):
         self.timed_out = timed_out
 
 
-class _AnswerLost(aiohttp.ClientError):
-    """A change's connection dropped after it was sent (see _no_silent_resend)."""
-
-
-async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
-    """aiohttp (3.10+) sends an idempotent request (PUT included) a second time, silently, when
-    the connection drops before the answer. A change Nuheat may already have applied must not
-    go twice behind the user's back: turn the drop into an error aiohttp does not retry."""
-    try:
-        return await handler(request)
-    except aiohttp.ClientConnectorError:
-        raise  # never connected: nothing was sent (and aiohttp does not retry these)
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-        raise _AnswerLost(_cause(error)) from error
-
-
 # Errors that mean the request never left (no connection was made).
 _NEVER_SENT = tuple(kind for kind in (aiohttp.ClientConnectorError, getattr(aiohttp, "ConnectionTimeoutError", None))
                     if kind is not None)
-
-# Per-request client middlewares arrived in aiohttp 3.12.
-_CHANGE_OPTIONS: dict[str, Any] = (
-    {"middlewares": (_no_silent_resend,)}
-    if "middlewares" in inspect.signature(aiohttp.ClientSession._request).parameters else {})
 
 
 def _cause(error: BaseException, timeout: float | None = None) -> str:
@@ -214,7 +192,7 @@ class NuheatClient:
         status: int | None = None
         answer_headers: dict[str, str] = {}
         try:
-            options = _CHANGE_OPTIONS if method != "GET" else {}
+            options = SEND_ONCE if method != "GET" else {}
             async with self.session.request(method, self.api + path, data=data, headers=headers,
                                             timeout=self.timeout, **options) as response:
                 status, answer_headers = response.status, dict(response.headers)
@@ -229,9 +207,9 @@ class NuheatClient:
             # Never connected: nothing was sent, so nothing can have changed.
             raise NetworkError(f"Cannot reach the Nuheat API ({type(error).__name__}).",
                                hint="Check the internet connection.") from None
-        except _AnswerLost as error:
+        except AnswerLost as error:
             log.info("Nuheat %s %s: no answer (%r)", method, _endpoint(path), error.__cause__)
-            raise _Unanswered(str(error)) from None
+            raise _Unanswered(_cause(error.__cause__ or error)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             log.info("Nuheat %s %s: no answer (%s)", method, _endpoint(path), type(error).__name__)
             raise _Unanswered(_cause(error, self.timeout.total),
