@@ -110,3 +110,22 @@ async def test_malformed_reply_is_served_as_200(served):
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown fault kind"):
         HttpFault("explode")
+
+
+async def test_aiohttp_resends_a_dropped_put_unless_told_to_send_once(served):
+    from app.core.http import SEND_ONCE, AnswerLost
+
+    script, acted, session, base = served
+    async with session.get(base + "/act") as response:  # a kept-alive connection to reuse
+        await response.read()
+    script.add(HttpFault("drop_after", method="PUT"))
+    async with session.put(base + "/act") as response:
+        assert response.status == 200  # aiohttp sent it again, by itself
+    assert acted == ["/act", "/act", "/act"]
+
+    acted.clear()
+    script.add(HttpFault("drop_after", method="PUT"))
+    with pytest.raises(AnswerLost):
+        async with session.put(base + "/act", **SEND_ONCE) as response:
+            await read_text(response)
+    assert acted == ["/act"]
