@@ -9,7 +9,8 @@
   `EwelinkLive._dispatch_message`, what its reader does with each TEXT frame), so every
   event takes the app's whole path: the workspace, `Feed.publish`, the inventory, the Qt
   bridge, the Events pane's model and the Devices page. One frame in 50 is about a demo
-  device, so its row and panel change too. Frames go in chunks of CHUNK with a yield
+  device, so its row and panel change too; a second run has every frame about one (a real
+  site's flood). Frames go in chunks of CHUNK with a yield
   between chunks (a websocket reader yields once per read), as fast as it can, until
   EVENTS are published or SECONDS have passed.
 - `test_feed_flood_loop`: the same through `Feed.publish` on a plain asyncio loop, no Qt:
@@ -48,6 +49,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from app.core.events import Event, utcnow
 from app.core.store import INSERT_EVENT, EventStore, open_connection
 from app.services.feed import Feed
@@ -60,12 +63,14 @@ POOL = 5000
 GOAL_RATE, GOAL_STALL_P99_MS, GOAL_RSS_MB, GOAL_FLOOR_RATIO = 50_000, 20.0, 300, 0.5
 
 
-def _frames(count: int, known: list[str] = ()) -> list[str]:
+def _frames(count: int, known: list[str] = (), every: int = 50) -> list[str]:
     """Raw eWeLink websocket update frames for 500 devices: a pool of POOL distinct frames
     repeated (shared strings), so the bench's own input does not inflate the RSS figure.
-    With `known` device ids, one frame in 50 is about one of them."""
+    With `known` device ids, one frame in `every` is about one of them."""
     def deviceid(n: int) -> str:
-        return known[n // 50 % len(known)] if known and n % 50 == 0 else f"1000{n % 500:06x}"
+        if known and n % every == 0:
+            return known[n // every % len(known)]
+        return f"1000{n % 500:06x}"
 
     pool = [json.dumps({"action": "update", "deviceid": deviceid(n), "apikey": "k",
                         "userAgent": "device", "sequence": str(n),
@@ -265,7 +270,12 @@ def _report(title: str, result: dict, floor: float) -> tuple[float, float, float
     return p99, rss, ratio
 
 
-def test_feed_flood_gui(tmp_path):
+@pytest.mark.parametrize("every", [50, 1], ids=["1-in-50-from-demo-devices",
+                                                "all-from-demo-devices"])
+def test_feed_flood_gui(tmp_path, every):
+    """`every` 1: each frame is a report from a device in the inventory, as on a real site
+    (the Devices page and the account label are refreshed per report: the costly case);
+    this second run's RSS includes what the first left in the process."""
     from app.ui.application import qt_app
 
     import qasync  # after PySide6 (qt_app imports it), so qasync picks PySide6
@@ -276,11 +286,12 @@ def test_feed_flood_gui(tmp_path):
     asyncio.set_event_loop(loop)
     try:
         result = loop.run_until_complete(
-            _gui_flood(lambda known: _frames(EVENTS, known)))
+            _gui_flood(lambda known: _frames(EVENTS, known, every)))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-    p99, rss, ratio = _report("Feed flood, GUI offscreen on qasync", result, floor)
+    p99, rss, ratio = _report(f"Feed flood, GUI offscreen on qasync, 1 frame in {every} from "
+                              "a demo device", result, floor)
     print(f"Events pane: visible {result['pane_visible']}, {result['rows']:,} rows "
           f"(its window: {result['capacity']:,}); {result['known']} demo devices in the frames")
     assert result["pane_visible"]
