@@ -7,14 +7,13 @@ batches, so a burst of device reports costs one transaction, not one per event.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from datetime import datetime
 from typing import Callable
 
 from app.core.events import Event
-from app.core.store import EventStore, as_utc
+from app.core.store import EventStore, as_utc, payload_text
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,7 @@ class Feed:
         self._flush_task: asyncio.Task | None = None
         self._writing = False
         self._appended = 0  # rows ever queued: the newest pending row is number _appended
+        self._batches_started = self._batches_done = 0
         self.stored = 0
         self.dropped = 0
 
@@ -119,8 +119,7 @@ class Feed:
         """Write what is pending now, one bounded executemany per batch. Not what arrives
         meanwhile: in a flood that would never end, and Load older (history) waits here."""
         goal = self._appended
-        while (self._pending and self._store is not None
-               and self._appended - len(self._pending) < goal):
+        while self._store is not None and self._appended - len(self._pending) < goal:
             if self._writing:  # another flush is writing; wait for it to drain the queue
                 await asyncio.sleep(0.01)
                 continue
@@ -132,12 +131,19 @@ class Feed:
                 popleft = pending.popleft
                 batch = [popleft() for _ in range(self._batch_size)]
             self._writing = True
+            self._batches_started += 1
             try:
                 self.stored += await self._store.add_rows(batch)
             except Exception:
                 log.exception("could not persist %d events", len(batch))
             finally:
                 self._writing = False
+                self._batches_done += 1
+        # nothing up to `goal` waits any more, but the last of it may be in the batch
+        # another flush is writing: done when that batch is (one batch, bounded)
+        started = self._batches_started
+        while self._batches_done < started:
+            await asyncio.sleep(0.005)
 
     async def close(self) -> None:
         if self._flush_task and not self._flush_task.done():
@@ -146,6 +152,6 @@ class Feed:
 
 
 def _mentions(event: Event, needle: str) -> bool:
-    fields = (event.vendor, event.device, event.kind,
-              json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False))
+    # the payload as the store keeps it, so both answer a text search alike
+    fields = (event.vendor, event.device, event.kind, payload_text(event.payload))
     return any(needle in field.casefold() for field in fields)
