@@ -16,6 +16,16 @@ from email.utils import parsedate_to_datetime
 NOISE_SECONDS = 2.0
 
 
+def date_header_time(header: str | None) -> float | None:
+    """A `Date` (or HTTP-date) header as Unix time; None when absent or unreadable."""
+    if not header:
+        return None
+    try:
+        return parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None
+
+
 class ClockSkew:
     def __init__(self) -> None:
         # server time minus local time, in seconds
@@ -23,11 +33,8 @@ class ClockSkew:
         self.samples = 0
 
     def observe_date_header(self, value: str | None, local_time: float | None = None) -> None:
-        if not value:
-            return
-        try:
-            server = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError, IndexError):
+        server = date_header_time(value)
+        if server is None:
             return
         local = time.time() if local_time is None else local_time
         self.observe(server - local)

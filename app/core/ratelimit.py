@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Awaitable, Callable, Mapping
 
+from app.core.clock import date_header_time
+
 EXACT_UP_TO = 2000  # limits above this are counted in buckets
 BUCKETS_PER_PERIOD = 2000
 
@@ -177,9 +179,27 @@ def parse_reset(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # the API speaks UTC
 
 
-def parse_retry_after(value: str | None, default: float = 1.0) -> float:
-    """Retry-After in seconds (the HTTP-date form is not used by these APIs; fall back to `default`)."""
+# A Retry-After beyond this is not a delay anyone will wait for: treated as unreadable.
+_RETRY_AFTER_CAP = 1e9
+
+
+def retry_after_seconds(value: str | None, server_time: float | None = None) -> float | None:
+    """Retry-After in seconds: delay-seconds, or an HTTP date (RFC 9110) counted from the
+    server's own `Date` when it sent one (our clock may be off), else from ours. None when
+    absent or unreadable (negative, not finite, absurdly long)."""
+    if not value:
+        return None
     try:
-        return max(0.0, float(value)) if value is not None else default
+        seconds = float(value)
     except ValueError:
-        return default
+        when = date_header_time(value)
+        if when is None:
+            return None
+        return max(0.0, when - (server_time if server_time is not None else time.time()))
+    return seconds if math.isfinite(seconds) and 0 <= seconds < _RETRY_AFTER_CAP else None
+
+
+def parse_retry_after(value: str | None, default: float = 1.0) -> float:
+    """Retry-After in seconds, `default` when absent or unreadable."""
+    seconds = retry_after_seconds(value)
+    return default if seconds is None else seconds

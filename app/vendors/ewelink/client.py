@@ -15,17 +15,17 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from app.core.clock import ClockSkew
+from app.core.clock import ClockSkew, date_header_time
 from app.core.http import SEND_ONCE, read_text
 from app.core.errors import (AuthError, NetworkError, ProtocolError, RateLimited,
                              SessionTakenOver, SiteKitError, VendorError)
 from app.core.logs import redact_text
+from app.core.ratelimit import retry_after_seconds
 from app.vendors.ewelink import signing
 from app.vendors.ewelink.models import Device, parse_device
 
@@ -384,9 +384,9 @@ class EwelinkClient:
             async with self.session.request(method, url, params=params, data=data,
                                             headers=headers, **extra) as response:
                 local_ts = time.time()
-                server_ts = _date_header_time(response.headers.get("Date"))
+                server_ts = date_header_time(response.headers.get("Date"))
                 status = response.status
-                retry_after = _seconds(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"), server_ts)
                 text = await read_text(response, what="eWeLink")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             error = NetworkError(
@@ -622,24 +622,6 @@ def _decode(text: str) -> Any:
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return value if isinstance(value, (dict, list)) else None
-
-
-def _date_header_time(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return parsedate_to_datetime(header).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError, OSError):
-        return None
-
-
-def _seconds(header: str | None) -> float | None:
-    """Retry-After as seconds (the HTTP-date form is not used by these services)."""
-    try:
-        value = float(header) if header else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 <= value < 1e9 else None
 
 
 def _describe(exc: BaseException) -> str:

@@ -35,18 +35,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
-from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from app.core.clock import ClockSkew
+from app.core.clock import ClockSkew, date_header_time
 from app.core.errors import (AuthError, CommandTimeout, DeviceOffline, NetworkError,
                              ProtocolError, RateLimited, SiteKitError, VendorError)
 from app.core.http import SEND_ONCE, AnswerLost, read_text
+from app.core.ratelimit import retry_after_seconds
 from app.vendors.nexhome import endpoints, signing
 from app.vendors.nexhome.endpoints import Call
 from app.vendors.nexhome.models import (Announcement, Contact, Credential, Device, Door,
@@ -410,7 +409,7 @@ class NexhomeClient:
                     **({} if call.method == "GET" else SEND_ONCE)) as response:
                 local_ts = time.time()
                 status = response.status
-                server_ts = _date_header_time(response.headers.get("Date"))
+                server_ts = date_header_time(response.headers.get("Date"))
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"), server_ts)
                 text = await read_text(response, what="NEXhome")
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -590,34 +589,6 @@ def _decode(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _date_header_time(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return parsedate_to_datetime(header).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def retry_after_seconds(value: str | None, server_time: float | None) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date (RFC 9110), counted from the
-    server's own Date when it sent one (our clock may be off), else from ours."""
-    seconds = _float(value)
-    if seconds is not None or not value:
-        return seconds if seconds is None or math.isfinite(seconds) else None
-    when = _date_header_time(value)
-    if when is None:
-        return None
-    return max(0.0, when - (server_time if server_time is not None else time.time()))
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
     except ValueError:
         return None
 

@@ -28,19 +28,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Mapping, Sequence
 
 import aiohttp
 
-from app.core.clock import ClockSkew
+from app.core.clock import ClockSkew, date_header_time
 from app.core.errors import AuthError, NetworkError, ProtocolError, RateLimited, SiteKitError, VendorError
 from app.core.http import read_text
 from app.core.logs import redact_text
+from app.core.ratelimit import retry_after_seconds
 from app.vendors.nxcloud import models, signing
 from app.vendors.nxcloud.models import (NumberCheckPage, NumberCheckResult, NumberCheckTicket, SmsReceipt,
                                         WhatsAppReceipt, WhatsAppTemplate)
@@ -356,7 +355,7 @@ class NxcloudClient:
         try:
             async with self.session.post(url, data=data, headers=headers) as response:
                 local_time = time.time()
-                server_time = _date_header_time(response.headers.get("Date"))
+                server_time = date_header_time(response.headers.get("Date"))
                 status = response.status
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"), server_time)
                 text = await read_text(response, what="NXCloud")
@@ -491,34 +490,6 @@ def _decode(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _date_header_time(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return parsedate_to_datetime(header).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def retry_after_seconds(value: str | None, server_time: float | None) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date (RFC 9110), counted from the
-    server's own Date when it sent one (our clock may be off), else from ours."""
-    seconds = _float(value)
-    if seconds is not None or not value:
-        return seconds if seconds is None or math.isfinite(seconds) else None
-    when = _date_header_time(value)
-    if when is None:
-        return None
-    return max(0.0, when - (server_time if server_time is not None else time.time()))
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 def _describe(exc: BaseException) -> str:
