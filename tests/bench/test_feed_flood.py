@@ -34,8 +34,10 @@ of SQLite on the store's thread; the Qt bridge's fan-out (Events pane, Devices a
 pages) ~5 µs; the Events pane's batch ~3.5 µs a row and a repaint (~7 ms) per batch; and a
 report from a device in the inventory ~60 µs more, as the Devices page's list state and
 the account label are refreshed for every single report (1 frame in 50 here; on a real
-site every frame). Stall p99 is mostly the GUI-thread collector (app/ui/main_thread_gc.py)
-collecting a young generation grown over 250 ms: 10-130 ms a pass in a flood.
+site every frame). The stall p99 (~40-60 ms on a quiet machine) is Qt's own work between
+turns of the loop (a repaint of the list is ~7 ms; the same run with the window hidden has
+p99 ~26 ms) and collector passes of 40-70 ms in a flood (app/ui/main_thread_gc.py; neither
+a shorter interval nor gc.freeze() after start-up shortened them).
 """
 
 from __future__ import annotations
