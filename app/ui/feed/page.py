@@ -109,9 +109,14 @@ class EventsPage(Page):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setStretchLastSection(True)
-        for column, width in ((TIME, 80), (VENDOR, 80), (DEVICE, 160), (KIND, 100)):
+        # Fixed widths (measuring contents would lay out every row of a flood); sized from
+        # the font so a larger or scaled font does not cut the times off. The sample texts
+        # are the widest each column shows.
+        metrics, padding = self.view.fontMetrics(), 28
+        for column, sample in ((TIME, "88:88:88"), (VENDOR, "NEXhome"), (DEVICE, "M" * 12),
+                               (KIND, "Connection")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, width)
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + padding)
         self.body.addWidget(self.view, 1)
         self.status = Banner()
         self.body.addWidget(self.status)
