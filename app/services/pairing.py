@@ -25,8 +25,9 @@ from app.core.events import Event
 from app.core.http import make_session
 from app.vendors.ewelink.lan import LanDiscovery
 from app.vendors.ewelink.models import Device
+from app.vendors.ewelink.ap_device import WifiCheck, check_wifi
 from app.vendors.ewelink.pairing import (EwelinkPairing, LanLocator, PairingMemo, PairingPlan,
-                                         PairingResult, PairingTimeouts, WifiCheck, check_wifi)
+                                         PairingResult, PairingTimeouts)
 from app.vendors.ewelink.pairing_steps import Progress, ProgressCallback
 
 if TYPE_CHECKING:

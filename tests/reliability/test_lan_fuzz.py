@@ -21,9 +21,9 @@ from app.core.errors import SiteKitError
 from app.vendors.ewelink.lan import (LanAnnouncement, LanClient, decrypt_json, parse_lan_reply,
                                      parse_txt)
 from app.vendors.ewelink.lan_crypto import encrypt
+from app.vendors.ewelink.ap_device import parse_ap_reply, parse_device_reply
 from app.vendors.ewelink.pairing import (EwelinkPairing, PairingMemo, PairingPlan,
-                                         PairingTimeouts, _LostAnswer, parse_ap_reply,
-                                         parse_device_reply)
+                                         PairingTimeouts, _LostAnswer)
 from app.vendors.ewelink.pairing_steps import StepOutcome
 
 KEY = "3f9a1c2e-8b7d-4e6f-a5c4-1d2e3f4a5b6c"

@@ -15,8 +15,8 @@ from app.core import network
 from app.core.errors import AuthError, CommandTimeout, NetworkError
 from app.core.network import Gateway, InterfaceAddress, NetworkView
 from app.vendors.ewelink.pairing import (STEP_TITLES, STEPS, EwelinkPairing, PairingMemo,
-                                         PairingPlan, PairingTimeouts, locate_device,
-                                         normalise_url)
+                                         PairingPlan, PairingTimeouts, locate_device)
+from app.vendors.ewelink.ap_device import normalise_url
 from app.vendors.ewelink.pairing_steps import (CANCELLED, DONE, FAILED, PENDING, RUNNING,
                                                SKIPPED, WARNING, FlowFailed, Step, StepFailure,
                                                StepOutcome, StepRunner)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.vendors.ewelink.pairing import WIFI_REMINDER, check_wifi
+from app.vendors.ewelink.ap_device import WIFI_REMINDER, check_wifi
 
 
 @pytest.mark.parametrize("ssid", ["a", "SiteKit-Demo", "x" * 32, "é" * 16, "日本" * 5 + "ab",

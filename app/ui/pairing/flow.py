@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from app.core.network import HOTSPOT_GATEWAY, HOTSPOT_SSID_PREFIX, NetworkView
 from app.ui.observable import Observable
-from app.vendors.ewelink.pairing import (PASSWORD_MAX, PASSWORD_MIN, SSID_MAX_BYTES,
-                                         PairingResult, check_wifi)
+from app.vendors.ewelink.ap_device import PASSWORD_MAX, PASSWORD_MIN, SSID_MAX_BYTES, check_wifi
+from app.vendors.ewelink.pairing import PairingResult
 from app.vendors.ewelink.pairing_steps import Progress
 
 START, WIFI, PROGRESS, RESULT = "start", "wifi", "progress", "result"

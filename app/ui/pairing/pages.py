@@ -17,7 +17,8 @@ from app.ui.pairing.flow import (ADDRESS, CONNECTED, DEMO, HOTSPOT, PAGE_TITLES,
                                  WRONG_ROUTE, PairingFlow)
 from app.ui.widgets import (Banner, Spinner, field_with_note, form_label, form_layout, label,
                             numbered_row, padded_card, primary_button, titled_card)
-from app.vendors.ewelink.pairing import STEPS, STEP_TITLES, WIFI_REMINDER
+from app.vendors.ewelink.ap_device import WIFI_REMINDER
+from app.vendors.ewelink.pairing import STEPS, STEP_TITLES
 from app.vendors.ewelink.pairing_steps import StepState
 
 # status -> (glyph, colour, word); "running" shows a spinner instead of a glyph
