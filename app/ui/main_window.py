@@ -234,7 +234,12 @@ class MainWindow(QMainWindow):
         self.ws = ws
         self.signals = WorkspaceSignals(ws, self)
         self.signals.live_status.connect(self._live_status)
-        self.signals.device_changed.connect(lambda _id: self._update_account())
+        # the account label depends on the sign-in alone, not on device reports: a whole
+        # new list ("") comes with a sign-in or sign-out, and the live status changes when
+        # the cloud ends the session
+        self.signals.devices_changed.connect(
+            lambda ids: self._update_account() if "" in ids else None)
+        self.signals.live_status.connect(lambda *_: self._update_account())
         # the Thermostats screen signs a simulated site's Nuheat account in by itself
         self.signals.thermostat_changed.connect(
             lambda serial: self.settings.refresh_nuheat() if not serial else None)

@@ -384,11 +384,11 @@ async def test_a_residents_record_is_not_taken_for_the_unlocks(page, demo_ws):
             return Event("nexhome", "DS-2", "access", {"accessId": GARAGE, "result": "GRANTED",
                                                        "credentialType": credential})
 
-        page._signals.event.emit(record("CARD"))
+        page._signals.events.emit([record("CARD")])
         assert page.tests[GARAGE].record.credential == "CARD"
         assert not page.tests[GARAGE].record_after_unlock
         assert page.panel.record.text() == "Waiting for the door's access record…"
-        page._signals.event.emit(record("REMOTE"))
+        page._signals.events.emit([record("REMOTE")])
         assert page.tests[GARAGE].record_after_unlock
         assert page.panel.record.text().startswith("Access record: remote unlock, granted")
 

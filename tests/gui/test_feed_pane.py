@@ -133,7 +133,7 @@ def test_save_dialog_offers_csv_and_json(qtbot):
 
 
 class _Signals(QObject):
-    event = Signal(object)
+    events = Signal(object)  # list[Event], as WorkspaceSignals
 
 
 class _PagingFeed(Feed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
@@ -57,6 +58,9 @@ class ListState(QWidget):
         self.banner.show_message(error, "error")
         self.action.setText(action)
         self.action.setVisible(bool(action))
+
+
+_REPORTS = frozenset(("state", "online", "offline"))  # what "Last report" counts
 
 
 # Drops the Type column when too narrow: the panel beside it names the type anyway, and
@@ -126,8 +130,8 @@ class DevicesPage(Page):
             lambda deviceid, on, outlet, via: ws.inventory.set_switch(deviceid, on, outlet,
                                                                       via=via))
         self.panel.set_routing(ws.inventory.route, ws.lan.address)
-        signals.device_changed.connect(self._device_changed)
-        signals.event.connect(self._event)
+        signals.devices_changed.connect(self._devices_changed)
+        signals.events.connect(self._events)
 
     def detach(self) -> None:
         self._ws = None
@@ -215,14 +219,34 @@ class DevicesPage(Page):
 
     # -- live updates -----------------------------------------------------------------
 
-    def _device_changed(self, deviceid: str) -> None:
-        self.model.device_changed(deviceid)
-        if deviceid and deviceid == self._selected:
+    def _devices_changed(self, deviceids: "frozenset[str] | set[str]") -> None:
+        """A batch of inventory changes ("" = the whole list): the list state and the
+        panel are refreshed once per batch, not per report."""
+        if "" in deviceids:
+            self.model.device_changed("")
+        else:
+            for deviceid in deviceids:
+                self.model.device_changed(deviceid)
+        if self._selected and ("" in deviceids or self._selected in deviceids):
             self.panel.render()
         if self.list_stack.currentWidget() is self.table:
             self._update_list_state()
 
-    def _event(self, event: Event) -> None:
-        self.panel.event_arrived(event)
-        if event.device and event.kind in ("state", "online", "offline"):
-            self.panel.device_reported(event.device, event.time)
+    def _events(self, events: "list[Event]") -> None:
+        panel = self.panel
+        selected = panel.device.deviceid if panel.device is not None else None
+        reported: dict[str, datetime] = {}
+        mine: Event | None = None
+        for event in events:
+            device = event.device
+            if not device:
+                continue
+            if device == selected:
+                mine = event
+            if event.kind in _REPORTS:
+                reported[device] = event.time
+        if mine is not None:  # the panel re-reads its recent events once for the batch
+            panel.event_arrived(mine)
+        # the last report of each device in the batch is all the panel keeps
+        for device, when in reported.items():
+            panel.device_reported(device, when)

@@ -247,7 +247,7 @@ class DoorsPage(Page):
         self._signals = signals
         self.tests.clear()
         self.loaded = False
-        self._connections = [signals.event.connect(self._event)]
+        self._connections = [signals.events.connect(self._events)]
         # no bridge signal for the building: the page listens itself and stops on detach
         self._unsubscribe = ws.building.subscribe(self._building_changed)
         self._live_status(getattr(ws.building, "live_status", "stopped"))
@@ -502,6 +502,12 @@ class DoorsPage(Page):
             return  # the live status comes as a feed event
         if self._ws is not None and self.loaded and not self.loading:
             self.show_doors()
+
+    def _events(self, events: "list[Event]") -> None:
+        # a batch of every vendor's events: in a flood nearly all are another vendor's
+        for event in events:
+            if event.vendor == EVENT_VENDOR:
+                self._event(event)
 
     def _event(self, event: Event) -> None:
         if event.vendor != EVENT_VENDOR or self._ws is None:

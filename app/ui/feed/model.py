@@ -117,9 +117,9 @@ class FeedModel(FlatTableModel):
 
     # -- input ------------------------------------------------------------------------
 
-    def add(self, event: Event) -> None:
-        """Queue an event; it appears with the next flush (at most 100 ms later)."""
-        self._incoming.append(event)
+    def add(self, *events: Event) -> None:
+        """Queue events; they appear with the next flush (at most 100 ms later)."""
+        self._incoming.extend(events)
         if not self._timer.isActive():
             self._timer.start()
 

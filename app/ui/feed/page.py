@@ -138,7 +138,7 @@ class EventsPage(Page):
         self._forget_choices()  # another site: its own vendors and kinds
         self.model.set_resolver(ws.inventory.get)
         self.model.add_many(ws.feed.recent(500))
-        signals.event.connect(self.add_event)
+        signals.events.connect(self.add_events)
         self.older_button.setVisible(_history_takes_before(ws))
 
     def detach(self) -> None:
@@ -148,6 +148,9 @@ class EventsPage(Page):
 
     def add_event(self, event: Event) -> None:
         self.model.add(event)
+
+    def add_events(self, events: list[Event]) -> None:
+        self.model.add(*events)
 
     # -- pause ------------------------------------------------------------------------
 
