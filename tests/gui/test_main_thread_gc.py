@@ -38,3 +38,26 @@ def test_a_cycle_made_on_a_worker_thread_is_freed_by_the_gui_thread():
         pass
     gc.collect()
     assert freed_on and set(freed_on) == {threading.main_thread().name}
+
+
+def test_older_generations_wait_while_the_young_one_keeps_filling():
+    import time
+
+    from app.ui import main_thread_gc
+
+    collector = qt_app().findChild(MainThreadGarbageCollector)
+    gc.collect()
+
+    def fill_young() -> list:
+        return [[n] for n in range(collector.thresholds[0] + 100)]  # tracked containers
+
+    for _ in range(collector.thresholds[1] + 1):  # the middle generation is due too
+        gc.collect(0)
+    kept = fill_young()
+    collector._busy = main_thread_gc.BUSY_TICKS  # a flood: the young one was due each tick
+    collector._last_old = time.monotonic()
+    assert collector.collect_due() == 0  # only the young generation
+    kept += fill_young()
+    collector._last_old = time.monotonic() - main_thread_gc.MAX_DEFER_S - 1
+    assert collector.collect_due() >= 1  # deferred long enough: the older ones too
+    assert kept

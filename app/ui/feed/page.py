@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QHeaderView, QLineEdit, QPushButton, QTableView, QWidget)
 
 from app.core.events import Event
+from app.ui.feed.delegate import FeedCellDelegate
 from app.ui.feed.export import FORMATS, export_text, format_of
 from app.ui.feed.filter import FeedFilter
 from app.ui.feed.model import DEVICE, HEADERS, KIND, TIME, VENDOR, FeedModel, FeedRow
@@ -94,6 +95,7 @@ class EventsPage(Page):
         # rows on screen.
         self.view = QTableView()
         self.view.setModel(self.proxy)
+        self.view.setItemDelegate(FeedCellDelegate(self.view))
         rows = self.view.verticalHeader()
         rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
