@@ -44,6 +44,7 @@ class WorkspaceSignals(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(batch_ms)
         self._timer.timeout.connect(self.flush)
+        self._due = False  # the timer is running (a Python flag: asking Qt per event costs)
         self._unsubscribe: list[Callable[[], None]] = [
             ws.inventory.subscribe(self._device_changed),
             ws.feed.subscribe(self._event),
@@ -58,17 +59,20 @@ class WorkspaceSignals(QObject):
             # a whole new list (signed in or out, a refresh) is rare and the screens'
             # next step depends on it: at once
             self.flush()
-        elif not self._timer.isActive():
+        elif not self._due:
+            self._due = True
             self._timer.start()
 
     def _event(self, event: Event) -> None:
         self._events.append(event)
-        if not self._timer.isActive():
+        if not self._due:
+            self._due = True
             self._timer.start()
 
     def flush(self) -> None:
         """Emit what was collected now (the timer does this BATCH_MS after the first)."""
         self._timer.stop()
+        self._due = False
         changed, self._changed = self._changed, set()
         events, self._events = self._events, []
         # devices first: a page showing an event may word it from the device's new state
