@@ -30,19 +30,25 @@ misses one: on this shared 2-core machine they move with whatever else runs (the
 build measured 25k-51k ev/s ingest on the plain loop within minutes). The GUI run misses
 the rate and stall goals; measured on this machine (2 cores, shared), several runs each:
 - before the bridge batched (one Qt signal per event; the Devices page's list state and the
-  account label refreshed per report, ~60 µs): 12-21k ev/s with 1 frame in 50 from a demo
-  device, 8-10k ev/s with every frame from one; stall p99 36-62 ms.
+  account label refreshed per report, ~60 µs): 16-21k ev/s with 1 frame in 50 from a demo
+  device, 8-12k ev/s with every frame from one; ingest/floor 0.14-0.23; stall p99 44-62 ms.
 - now (app/ui/bridge.py emits lists of events and sets of changed devices every 30 ms;
   the Events pane makes a row only when it is shown; its own cell painter; the collector
   checks the young generation every 50 ms and defers older passes during a flood):
-  23-35k ev/s in both runs, ingest/floor 0.41-0.55; stall p50 2-4 ms, p99 45-57 ms.
+  34-53k ev/s with 1 frame in 50, 34-49k with every frame (runs interleaved with the
+  build before, same minutes); ingest/floor 0.42-0.74; stall p50 1.4-2.4 ms (was 7-10),
+  p99 37-57 ms. RSS at 100,000 stored 240-265 MB (was ~200): faster ingest leaves more
+  events waiting for the store (stored 38-44k ev/s in those runs).
 Where the loop's CPU goes per event now: parsing, the Event and the window ~9 µs; the store
 row (time text, payload JSON) ~5 µs, plus SQLite on the store's thread; the inventory's
 report (Device.apply, whose isinstance against a typing alias is ~2 µs of it) ~5-9 µs; the
 GUI's share ~2 µs. The stall p99 is now the Events pane's repaint, one per 100 ms batch:
-~5 ms offscreen on a quiet machine, 16-24 ms in the flood (text drawing in Qt, not Python),
-on top of the batch's insert (~5 ms of Qt's own row bookkeeping): with ~65 ticks a second,
-p99 is set by those ten repaints a second. Collector passes are no longer in it (young
+~5 ms offscreen on a quiet machine, 16-24 ms in the flood: a repaint calls into Python
+hundreds of times (the cell painter, the model's rowCount/columnCount) and each call waits
+for the GIL the store's thread holds between SQLite steps (a stand-alone repaint next to a
+thread inserting into SQLite: 5 -> 15-20 ms; with sys.setswitchinterval(0.001), 7.5 ms,
+and this bench's p99 37 ms instead of 42-46). On top of it the batch's insert (~5 ms of
+Qt's own row bookkeeping). With ~65 ticks a second, p99 is set by ten repaints a second. Collector passes are no longer in it (young
 passes <= ~10 ms; older ones wait for the flood's end, a full one 60-190 ms).
 """
 
