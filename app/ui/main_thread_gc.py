@@ -12,9 +12,11 @@ event leaves a few objects behind (the feed's window, the Events pane's rows), s
 - the young generation is checked every INTERVAL_MS (50): at 250 ms a young pass in the
   flood bench walked a quarter second of survivors, 15-40 ms each, several a second;
 - while the young generation keeps filling (BUSY_TICKS ticks in a row), the older ones
-  wait, up to MAX_DEFER_S: an old pass walks everything that survived since its last one
-  (a full one, the whole heap: 60-190 ms measured). Deferring frees nothing later than
-  reference counting does; only cyclic garbage waits, and at most MAX_DEFER_S.
+  wait, up to MAX_DEFER_S from the start of the busy spell: an old pass walks everything
+  that survived since its last one (a full one, the whole heap: 60-190 ms measured).
+  Deferring frees nothing later than reference counting does; only cyclic garbage waits,
+  and at most MAX_DEFER_S. (Counted from the last old pass instead, a flood that began
+  more than MAX_DEFER_S after it was not deferred at all: 76-122 ms passes mid-flood.)
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class MainThreadGarbageCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         self._busy = 0  # ticks in a row that found the young generation past its threshold
-        self._last_old = time.monotonic()  # the last pass of an older generation
+        self._busy_since = 0.0  # when the young generation started filling every tick
         gc.disable()
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -52,14 +54,19 @@ class MainThreadGarbageCollector(QObject):
         if generation < 0:
             self._busy = 0
             return -1
-        self._busy = self._busy + 1 if counts[0] > self.thresholds[0] else 0
         now = time.monotonic()
+        if counts[0] > self.thresholds[0]:
+            if self._busy == 0:
+                self._busy_since = now
+            self._busy += 1
+        else:
+            self._busy = 0
         if (generation > 0 and self._busy >= BUSY_TICKS
-                and now - self._last_old < MAX_DEFER_S):
+                and now - self._busy_since < MAX_DEFER_S):
             generation = 0
         gc.collect(generation)
         if generation > 0:
-            self._last_old = now
+            self._busy_since = now  # a long flood: the next old pass waits MAX_DEFER_S again
         return generation
 
 

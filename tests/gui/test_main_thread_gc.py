@@ -54,10 +54,12 @@ def test_older_generations_wait_while_the_young_one_keeps_filling():
     for _ in range(collector.thresholds[1] + 1):  # the middle generation is due too
         gc.collect(0)
     kept = fill_young()
+    # A flood that starts long after the last old pass (an app open for hours) is deferred
+    # too: the wait counts from the start of the busy spell.
     collector._busy = main_thread_gc.BUSY_TICKS  # a flood: the young one was due each tick
-    collector._last_old = time.monotonic()
+    collector._busy_since = time.monotonic()
     assert collector.collect_due() == 0  # only the young generation
     kept += fill_young()
-    collector._last_old = time.monotonic() - main_thread_gc.MAX_DEFER_S - 1
+    collector._busy_since = time.monotonic() - main_thread_gc.MAX_DEFER_S - 1
     assert collector.collect_due() >= 1  # deferred long enough: the older ones too
     assert kept
