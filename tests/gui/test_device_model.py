@@ -63,3 +63,17 @@ def test_one_device_changing_updates_one_row(qapp):
     model.device_changed("")  # the whole list
     model.device_changed("new-id")  # a device the model has not seen
     assert len(resets) == 2
+
+
+def test_a_batch_of_changes_is_one_update_over_the_rows_it_spans(qapp):
+    # each dataChanged makes content-sized columns ask every cell again: one per batch
+    devices = _devices()
+    model = DeviceListModel(lambda: devices)
+    model.reload()
+    changed, resets = [], []
+    model.dataChanged.connect(lambda tl, br: changed.append((tl.row(), br.row())))
+    model.modelReset.connect(lambda: resets.append(True))
+    model.devices_changed({"a4", "a6"})  # rows 1 and 3
+    assert changed == [(1, 3)] and not resets
+    model.devices_changed({"a1", "new-id"})  # one it has not seen: the whole list again
+    assert resets == [True]

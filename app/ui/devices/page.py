@@ -222,11 +222,7 @@ class DevicesPage(Page):
     def _devices_changed(self, deviceids: "frozenset[str] | set[str]") -> None:
         """A batch of inventory changes ("" = the whole list): the list state and the
         panel are refreshed once per batch, not per report."""
-        if "" in deviceids:
-            self.model.device_changed("")
-        else:
-            for deviceid in deviceids:
-                self.model.device_changed(deviceid)
+        self.model.devices_changed(deviceids)
         if self._selected and ("" in deviceids or self._selected in deviceids):
             self.panel.render()
         if self.list_stack.currentWidget() is self.table:
