@@ -93,6 +93,20 @@ class FeedRow:
                 else self.kind)
 
 
+_ERROR_COLOUR, _OK_COLOUR = QColor(style.ERROR), QColor(style.OK)
+
+
+def colour_of(row: FeedRow, column: int) -> QColor | None:
+    """The cell's own text colour, None for the view's: a kind that is a state is coloured
+    (and also said in words: never colour alone)."""
+    if column == KIND:
+        if row.kind in ("Offline", "Error"):
+            return _ERROR_COLOUR
+        if row.kind == "Online":
+            return _OK_COLOUR
+    return None
+
+
 class FeedModel(FlatTableModel):
     headers = HEADERS
     # events waiting while paused (0 when resumed): the page shows "12 new"
@@ -254,9 +268,4 @@ class FeedModel(FlatTableModel):
             if column == TIME:
                 return f"{row.time.astimezone():%Y-%m-%d %H:%M:%S %Z}"
             return row.cell(column)
-        if column == KIND:
-            if row.kind in ("Offline", "Error"):
-                return QColor(style.ERROR)
-            if row.kind == "Online":
-                return QColor(style.OK)
-        return None
+        return colour_of(row, column)

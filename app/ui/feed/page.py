@@ -95,7 +95,7 @@ class EventsPage(Page):
         # rows on screen.
         self.view = QTableView()
         self.view.setModel(self.proxy)
-        self.view.setItemDelegate(FeedCellDelegate(self.view))
+        self.view.setItemDelegate(FeedCellDelegate(self.view, self._row_shown))
         rows = self.view.verticalHeader()
         rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -133,6 +133,10 @@ class EventsPage(Page):
         self._update_count()
 
     # -- wiring -----------------------------------------------------------------------
+
+    def _row_shown(self, index) -> FeedRow | None:
+        number = self.proxy.mapToSource(index).row()
+        return self.model.row_at(number) if 0 <= number < self.model.rowCount() else None
 
     def attach(self, ws: "Workspace", signals: "WorkspaceSignals") -> None:
         self._ws = ws
