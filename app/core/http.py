@@ -3,6 +3,7 @@ replies are read (size limits)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from types import SimpleNamespace
 from typing import Any
@@ -12,6 +13,7 @@ import aiohttp
 from app import __version__
 from app.core.clock import ClockSkew
 from app.core.errors import ProtocolError
+from app.core.logs import redact_text
 from app.core.settings import HttpSettings
 
 USER_AGENT = f"SiteKit/{__version__} (+installer tool)"
@@ -122,3 +124,11 @@ async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.
 
 # `session.request(..., **SEND_ONCE)` for a request that must not be repeated by aiohttp.
 SEND_ONCE: dict[str, Any] = {"middlewares": (_no_silent_resend,)}
+
+
+def describe_failure(exc: BaseException, limit: int = 160) -> str:
+    """Why a request got no answer, short and with secrets masked, for an error message."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "no answer in time"
+    text = redact_text(str(exc)) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.core.clock import ClockSkew, date_header_time
-from app.core.http import SEND_ONCE, read_text
+from app.core.http import SEND_ONCE, describe_failure, read_text
 from app.core.errors import (AuthError, NetworkError, ProtocolError, RateLimited,
                              SessionTakenOver, SiteKitError, VendorError)
-from app.core.logs import redact_text
 from app.core.ratelimit import retry_after_seconds
 from app.vendors.ewelink import signing
 from app.vendors.ewelink.models import Device, parse_device
@@ -390,7 +389,7 @@ class EwelinkClient:
                 text = await read_text(response, what="eWeLink")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             error = NetworkError(
-                f"Could not reach eWeLink at {host} ({_describe(exc)}).",
+                f"Could not reach eWeLink at {host} ({describe_failure(exc)}).",
                 hint="Check the internet connection, any proxy or firewall (eWeLink uses "
                      "port 8080), and that the region is right.")
             # A connection cut mid-call is worth another try; no connection at all, or no
@@ -622,13 +621,6 @@ def _decode(text: str) -> Any:
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return value if isinstance(value, (dict, list)) else None
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return "no answer in time"
-    text = redact_text(str(exc)) or type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _http_error(status: int, host: str) -> SiteKitError:

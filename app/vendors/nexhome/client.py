@@ -44,7 +44,7 @@ import aiohttp
 from app.core.clock import ClockSkew, date_header_time
 from app.core.errors import (AuthError, CommandTimeout, DeviceOffline, NetworkError,
                              ProtocolError, RateLimited, SiteKitError, VendorError)
-from app.core.http import SEND_ONCE, AnswerLost, read_text
+from app.core.http import SEND_ONCE, AnswerLost, describe_failure, read_text
 from app.core.ratelimit import retry_after_seconds
 from app.vendors.nexhome import endpoints, signing
 from app.vendors.nexhome.endpoints import Call
@@ -603,9 +603,6 @@ def _opt_int(value: Any, default: int) -> int:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, AnswerLost) and exc.__cause__ is not None:
         exc = exc.__cause__
-    if isinstance(exc, asyncio.TimeoutError):
-        return "no answer in time"
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return "the connection was dropped"
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
+    return describe_failure(exc)

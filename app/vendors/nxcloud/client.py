@@ -37,8 +37,7 @@ import aiohttp
 
 from app.core.clock import ClockSkew, date_header_time
 from app.core.errors import AuthError, NetworkError, ProtocolError, RateLimited, SiteKitError, VendorError
-from app.core.http import read_text
-from app.core.logs import redact_text
+from app.core.http import describe_failure, read_text
 from app.core.ratelimit import retry_after_seconds
 from app.vendors.nxcloud import models, signing
 from app.vendors.nxcloud.models import (NumberCheckPage, NumberCheckResult, NumberCheckTicket, SmsReceipt,
@@ -361,7 +360,7 @@ class NxcloudClient:
                 text = await read_text(response, what="NXCloud")
         except aiohttp.ClientConnectorError as exc:
             # Never connected: nothing reached NXCloud, so even a send is known not to have happened.
-            raise NetworkError(f"Could not reach NXCloud ({_describe(exc)}).",
+            raise NetworkError(f"Could not reach NXCloud ({describe_failure(exc)}).",
                                hint="Check the internet connection, any proxy or firewall.") from None
         except ProtocolError as exc:
             if sending is not None:  # NXCloud answered: the message may well have gone out
@@ -370,7 +369,7 @@ class NxcloudClient:
                                          sys_message_id=sys_id) from None
             raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise _Lost(_describe(exc)) from None
+            raise _Lost(describe_failure(exc)) from None
         if server_time is not None:
             # Follow NXCloud's own clock on every reply: with a clock of its own (Messaging
             # gives one), nothing else moves it.
@@ -490,10 +489,3 @@ def _decode(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return "no answer in time"
-    text = redact_text(str(exc)) or type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
